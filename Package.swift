@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+// reservation-server: one executable, no third-party packages.
+// Layers (dependencies point down only) are described in README.md.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .unsafeFlags(["-warnings-as-errors"], .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "reservation-server",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "reservation-server", targets: ["ReservationServer"]),
+    ],
+    targets: [
+        // C shims: Linux headers (epoll, eventfd, signalfd) and libsqlite3.
+        .target(name: "CLinux"),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Leaves: pure Swift, no I/O knowledge of the layers above.
+        .target(name: "Timing", swiftSettings: strict),
+        .target(name: "Metrics", swiftSettings: strict),
+        .target(name: "Crypto", swiftSettings: strict),
+        .target(name: "JSON", swiftSettings: strict),
+
+        // Transport: sockets and loops, then HTTP/1.1 bytes, then the server that joins them.
+        .target(name: "EventLoop", dependencies: ["CLinux"], swiftSettings: strict),
+        .target(name: "HTTP1", swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Metrics"], swiftSettings: strict),
+
+        // Domain and storage.
+        .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Metrics"], swiftSettings: strict),
+
+        // REST handlers, JSON shapes, error mapping.
+        .target(name: "API", dependencies: ["HTTPServer", "Reservations", "JSON", "Crypto", "Metrics"], swiftSettings: strict),
+
+        // The executable: configuration, wiring, signals, start-up recovery.
+        .executableTarget(
+            name: "ReservationServer",
+            dependencies: ["API", "Storage", "HTTPServer", "EventLoop", "Timing", "Metrics", "CLinux"],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "TimingTests", dependencies: ["Timing"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "CLinux"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "CLinux"]),
+        .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Storage", "HTTPServer", "Reservations", "JSON"]),
+        .testTarget(name: "ReservationServerTests", dependencies: ["ReservationServer", "CLinux"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

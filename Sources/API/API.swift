@@ -1,0 +1,1 @@
+// The API module; see README.md for its place among the layers.

@@ -1,0 +1,1 @@
+// The HTTP1 module; see README.md for its place among the layers.

@@ -1,0 +1,1 @@
+// The Timing module; see README.md for its place among the layers.
