@@ -1,0 +1,78 @@
+// Small POSIX helpers the SQLite wrapper needs; kept here so the rest of the wrapper imports only CSQLite.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An OS thread identity, so files that do not import the C library can store one.
+typealias ThreadID = pthread_t
+
+/// Platform helpers: thread identity, directory creation, clocks and file sizes.
+enum Platform {
+    /// The calling OS thread, for debug ownership checks.
+    static func currentThread() -> ThreadID {
+        pthread_self()
+    }
+
+    /// Whether two thread identities name the same thread (pthread_t is opaque, so compare via pthread_equal).
+    static func sameThread(_ a: ThreadID, _ b: ThreadID) -> Bool {
+        pthread_equal(a, b) != 0
+    }
+
+    /// Creates `directory` and any missing ancestors, like `mkdir -p`.
+    ///
+    /// Returns nil on success or a description of the first failure. An existing directory is success,
+    /// which also makes two processes racing to create the same tree harmless.
+    static func createDirectories(_ directory: String) -> String? {
+        guard !directory.isEmpty else { return nil }
+        var prefix = directory.hasPrefix("/") ? "/" : ""
+        for component in directory.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += component
+            if mkdir(prefix, 0o755) != 0 {
+                let failure = errno
+                guard failure == EEXIST, isDirectory(prefix) else {
+                    return "cannot create directory \(prefix): \(String(cString: strerror(failure)))"
+                }
+            }
+            prefix += "/"
+        }
+        return nil
+    }
+
+    /// The directory part of `path`, or nil when the path names a file in the current directory.
+    static func parentDirectory(of path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        let parent = String(path[..<slash])
+        return parent.isEmpty ? "/" : parent
+    }
+
+    /// Whether `path` exists and is a directory.
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The size of the file at `path` in bytes, or nil when it does not exist.
+    static func fileSize(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Wall-clock time in milliseconds since the Unix epoch; only for human-facing records such as
+    /// when a migration ran, never for measuring durations.
+    static func wallClockMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// The message for an errno value.
+    static func describe(errno value: Int32) -> String {
+        String(cString: strerror(value))
+    }
+}
