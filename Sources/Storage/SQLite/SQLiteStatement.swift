@@ -54,6 +54,10 @@ public final class SQLiteStatement {
     }
 
     // MARK: Binding
+    //
+    // SQLite refuses to rebind a statement that is mid-iteration (SQLITE_MISUSE,
+    // https://www.sqlite.org/c3ref/bind_blob.html): `reset()` it or fetch it again with
+    // `SQLiteConnection.statement(_:)` first. A statement that stepped to completion is already reset.
 
     /// Binds a 64-bit integer to parameter `index` (1-based).
     public func bind(_ index: Int32, _ value: Int64) throws {
