@@ -7,7 +7,9 @@
 /// strings (and object keys) compare by their Unicode scalars, not by canonical
 /// equivalence, because RFC 8259 §8.3 compares strings code unit by code unit;
 /// objects compare without regard to member order (RFC 8259 §4 calls objects
-/// unordered); `.int(1)` and `.number(1.0)` are different values.
+/// unordered); numbers compare by value, so `.int(3) == .number(3.0)` — RFC 8259
+/// gives `3` and `3.0` no different meaning, and this keeps serialize-then-parse
+/// lossless even though `.number(3.0)` is written as `3` and reads back as `.int`.
 public enum JSONValue: Sendable {
     case null
     case bool(Bool)
@@ -26,6 +28,7 @@ extension JSONValue: Equatable {
         case let (.bool(a), .bool(b)): return a == b
         case let (.int(a), .int(b)): return a == b
         case let (.number(a), .number(b)): return a == b
+        case let (.int(a), .number(b)), let (.number(b), .int(a)): return exactlyEqual(a, b)
         case let (.string(a), .string(b)): return sameScalars(a, b)
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)): return a == b
@@ -174,6 +177,15 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(elements.map { (key: $0.0, value: $0.1) })
     }
+}
+
+/// Whether a Double holds exactly the integer `a` (no rounding in either direction).
+func exactlyEqual(_ a: Int64, _ b: Double) -> Bool {
+    // ±2^63 are exact as Doubles; in [-2^63, 2^63) truncation to Int64 cannot trap, and
+    // converting back tells whether anything was truncated. (Avoids `rounded`, which needs libm.)
+    guard b >= -9_223_372_036_854_775_808.0, b < 9_223_372_036_854_775_808.0 else { return false }
+    let truncated = Int64(b)
+    return Double(truncated) == b && truncated == a
 }
 
 /// Compares strings by their UTF-8 bytes (equivalently, their scalars), ignoring Unicode canonical equivalence.

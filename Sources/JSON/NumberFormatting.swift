@@ -20,7 +20,8 @@ enum NumberFormatting {
             return
         }
         // Integers below 2^53 are exact and print as plain decimal in ECMAScript.
-        if value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
+        // (Checked by converting to Int64 and back rather than with `rounded`, which needs libm.)
+        if value.magnitude < 9_007_199_254_740_992, Double(Int64(value)) == value {
             JSONWriter.appendInteger(Int64(value), to: &out)
             return
         }
