@@ -34,6 +34,7 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Zero-based byte offset in the input where the problem was found.
     public let offset: Int
 
+    /// Creates an error for `reason` found at byte `offset`.
     public init(_ reason: Reason, at offset: Int) {
         self.reason = reason
         self.offset = offset
@@ -44,6 +45,7 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
         "\(summary) at byte \(offset)"
     }
 
+    /// Same as `message`.
     public var description: String { message }
 
     private var summary: String {

@@ -1,12 +1,15 @@
 /// Resource limits applied while parsing untrusted input.
 public struct JSONLimits: Sendable, Equatable {
     /// Maximum nesting of arrays and objects; a top-level scalar has depth 0, `[]` depth 1.
+    ///
+    /// The parser recurses once per level, so this also bounds its stack use; keep it modest.
     public var maxDepth: Int
     /// Maximum size of the whole document in bytes.
     public var maxDocumentBytes: Int
     /// Maximum size of one string (value or key) in bytes after unescaping.
     public var maxStringBytes: Int
 
+    /// Creates limits; unspecified ones take the default values.
     public init(maxDepth: Int = 32, maxDocumentBytes: Int = 1 << 20, maxStringBytes: Int = 1 << 16) {
         self.maxDepth = maxDepth
         self.maxDocumentBytes = maxDocumentBytes
@@ -52,6 +55,7 @@ public struct JSONParser: Sendable {
     /// Unescaped string bytes, reused across strings and documents.
     private var scratch: [UInt8] = []
 
+    /// Creates a parser applying the given limits.
     public init(limits: JSONLimits = .default) {
         self.limits = limits
     }

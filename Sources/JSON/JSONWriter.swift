@@ -27,23 +27,27 @@ public struct JSONWriter: Sendable {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 
+    /// Opens an object (`{`).
     public mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
+    /// Closes the innermost object (`}`).
     public mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
+    /// Opens an array (`[`).
     public mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
         needsComma = false
     }
 
+    /// Closes the innermost array (`]`).
     public mutating func endArray() {
         bytes.append(UInt8(ascii: "]"))
         needsComma = true
@@ -57,18 +61,21 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// Writes a string value, escaped as `appendEscaped(_:to:)` describes.
     public mutating func string(_ value: String) {
         separate()
         JSONWriter.appendQuoted(value, to: &bytes)
         needsComma = true
     }
 
+    /// Writes an integer in plain decimal.
     public mutating func int(_ value: Int64) {
         separate()
         JSONWriter.appendInteger(value, to: &bytes)
         needsComma = true
     }
 
+    /// Writes an integer in plain decimal.
     public mutating func int(_ value: Int) {
         int(Int64(value))
     }
@@ -80,12 +87,14 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
         separate()
         bytes.append(contentsOf: value ? JSONWriter.trueBytes : JSONWriter.falseBytes)
         needsComma = true
     }
 
+    /// Writes `null`.
     public mutating func null() {
         separate()
         bytes.append(contentsOf: JSONWriter.nullBytes)
