@@ -19,15 +19,17 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
         // Leaves: pure Swift, no I/O knowledge of the layers above.
+        .target(name: "Bytes", swiftSettings: strict),
         .target(name: "Timing", swiftSettings: strict),
         .target(name: "Metrics", swiftSettings: strict),
         .target(name: "Crypto", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
+        .target(name: "Logging", dependencies: ["JSON", "Timing"], swiftSettings: strict),
 
         // Transport: sockets and loops, then HTTP/1.1 bytes, then the server that joins them.
-        .target(name: "EventLoop", dependencies: ["CLinux"], swiftSettings: strict),
-        .target(name: "HTTP1", swiftSettings: strict),
-        .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Metrics"], swiftSettings: strict),
+        .target(name: "EventLoop", dependencies: ["CLinux", "Bytes"], swiftSettings: strict),
+        .target(name: "HTTP1", dependencies: ["Bytes", "Timing"], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Bytes", "JSON", "Timing", "Metrics"], swiftSettings: strict),
 
         // Domain and storage.
         .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
@@ -39,7 +41,7 @@ let package = Package(
         // The executable: configuration, wiring, signals, start-up recovery.
         .executableTarget(
             name: "ReservationServer",
-            dependencies: ["API", "Storage", "HTTPServer", "EventLoop", "Timing", "Metrics", "CLinux"],
+            dependencies: ["API", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Metrics", "CLinux"],
             swiftSettings: strict
         ),
 
@@ -47,9 +49,9 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "CLinux"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "CLinux"]),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Bytes", "CLinux"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "CLinux"]),
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite"]),
         .testTarget(name: "APITests", dependencies: ["API", "Storage", "HTTPServer", "Reservations", "JSON"]),

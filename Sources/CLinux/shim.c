@@ -36,3 +36,5 @@ int clinux_signalfd_read(int fd) {
 }
 
 long clinux_gettid(void) { return (long)syscall(SYS_gettid); }
+
+int clinux_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }

@@ -1,1 +1,42 @@
-// The HTTPServer module; see README.md for its place among the layers.
+import EventLoop
+import HTTP1
+
+/// Settings of the HTTP layer, with units in the names.
+public struct HTTPServerConfiguration: Sendable {
+    public var limits = HTTPLimits()
+    /// A request head (and body) must arrive within this long of its first byte → 408.
+    public var headTimeoutMilliseconds: Int64 = 10_000
+    /// An idle keep-alive connection is closed after this long.
+    public var idleTimeoutMilliseconds: Int64 = 60_000
+    /// Unsent answers a slow reader may pile up before its requests stop being read.
+    public var pendingOutputBytesMax = 1024 * 1024
+    /// Bytes of pipelined requests buffered while an answer is awaited.
+    public var pipelineBufferBytesMax = 64 * 1024
+
+    public init() {}
+}
+
+/// HTTP/1.1 over the event loops: one `HTTPConnectionHandler` per connection, dispatching to an
+/// immutable `Router`.
+public final class HTTPServer: EventLoopService {
+    public let router: Router
+    public let configuration: HTTPServerConfiguration
+    private let loopStates: [LoopState]
+    private let sleepHook: (@Sendable (Int) -> Void)?
+
+    /// - Parameter loopWillSleep: runs on each loop thread (with its index) before it sleeps.
+    public init(router: Router, configuration: HTTPServerConfiguration, loopCount: Int, loopWillSleep: (@Sendable (Int) -> Void)? = nil) {
+        self.router = router
+        self.configuration = configuration
+        self.loopStates = (0..<loopCount).map { _ in LoopState() }
+        self.sleepHook = loopWillSleep
+    }
+
+    public func makeHandler(for connection: Connection) -> ConnectionHandler {
+        HTTPConnectionHandler(server: self, connection: connection, loopState: loopStates[connection.loop.index])
+    }
+
+    public func loopWillSleep(_ loop: EventLoop) {
+        sleepHook?(loop.index)
+    }
+}

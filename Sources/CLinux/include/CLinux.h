@@ -35,6 +35,9 @@ int clinux_signalfd_term_int(void);
 /// Read one signal from a signalfd; returns the signal number, 0 when none is pending, -1 on error.
 int clinux_signalfd_read(int fd);
 
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (accept4 needs _GNU_SOURCE, which Swift does not set).
+int clinux_accept_nonblocking(int fd);
+
 /// The thread id of the calling thread (for debug confinement checks).
 long clinux_gettid(void);
 #endif

@@ -1,1 +1,0 @@
-// The API module; see README.md for its place among the layers.

@@ -1,0 +1,122 @@
+import CLinux
+import Dispatch
+import Foundation
+import Synchronization
+
+/// How the loops listen and how much each may hold; units are in the names.
+public struct EventLoopConfiguration: Sendable {
+    public var host: String = "0.0.0.0"
+    public var port: Int = 8010
+    public var threadCount: Int = 1
+    public var connectionsMax: Int = 10_000
+    public var listenBacklog: Int32 = 1024
+    /// Initial size of each connection's input and output buffers.
+    public var connectionBufferBytes: Int = 4096
+    /// Bytes asked of each read().
+    public var readChunkBytes: Int = 16 * 1024
+    public var eventsPerWakeMax: Int = 256
+    public var acceptsPerWakeMax: Int = 64
+    /// Completions and tasks a loop's inbox holds before it refuses more.
+    public var inboxCapacity: Int = 65_536
+
+    public init() {}
+}
+
+/// The loop threads, their listeners, and the process-wide connection cap.
+public final class EventLoopGroup: Sendable {
+    public let loops: [EventLoop]
+    public let configuration: EventLoopConfiguration
+    /// The port every listener is bound to (the real one when 0 was asked for).
+    public let port: Int
+    private let budget: ConnectionBudget
+    private let finished: [DispatchSemaphore]
+
+    /// Binds one SO_REUSEPORT listener per loop (the kernel spreads connections between them) and
+    /// prepares the loops; `start` runs them.
+    public init(configuration: EventLoopConfiguration, service: any EventLoopService) throws(SocketError) {
+        precondition(configuration.threadCount >= 1)
+        self.configuration = configuration
+        var listeners: [Int32] = []
+        var port = configuration.port
+        for _ in 0..<configuration.threadCount {
+            do {
+                let fd = try Socket.listen(host: configuration.host, port: port, reusePort: true, backlog: configuration.listenBacklog)
+                if port == 0 { port = Socket.localPort(fd) }
+                listeners.append(fd)
+            } catch {
+                listeners.forEach(Socket.close)
+                throw error
+            }
+        }
+        self.port = port
+        self.finished = (0..<configuration.threadCount).map { _ in DispatchSemaphore(value: 0) }
+        let budget = ConnectionBudget(limit: configuration.connectionsMax)
+        self.budget = budget
+        var loops: [EventLoop] = []
+        for index in 0..<configuration.threadCount {
+            do {
+                loops.append(try EventLoop(index: index, configuration: configuration, service: service, budget: budget))
+            } catch {
+                listeners.forEach(Socket.close)
+                throw error
+            }
+        }
+        for (loop, fd) in zip(loops, listeners) { loop.attachListener(fd) }
+        self.loops = loops
+    }
+
+    /// Starts one thread per loop.
+    public func start() {
+        for (loop, done) in zip(loops, finished) {
+            let thread = Thread {
+                loop.run()
+                done.signal()
+            }
+            thread.name = "loop-\(loop.index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    public var connectionCount: Int { budget.count }
+
+    /// Stops accepting, lets in-flight requests finish, and returns once every loop has exited or
+    /// `graceSeconds` have passed (then the remaining connections are closed). Returns true when
+    /// everything finished within the grace period.
+    @discardableResult
+    public func shutdown(graceSeconds: Double) -> Bool {
+        for loop in loops { _ = loop.execute { $0.beginDrain() } }
+        let deadline = DispatchTime.now() + graceSeconds
+        var clean = true
+        for (loop, done) in zip(loops, finished) {
+            if done.wait(timeout: deadline) == .timedOut {
+                clean = false
+                _ = loop.execute { $0.stopNow() }
+                done.wait()
+            }
+        }
+        return clean
+    }
+}
+
+/// The process-wide cap on open connections, shared by every loop.
+final class ConnectionBudget: Sendable {
+    private let active = Atomic<Int>(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    var count: Int { active.load(ordering: .relaxed) }
+    var hasRoom: Bool { active.load(ordering: .relaxed) < limit }
+
+    /// Takes one place under the cap, or refuses.
+    func admit() -> Bool {
+        if active.wrappingAdd(1, ordering: .relaxed).newValue > limit {
+            active.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func release() { active.wrappingSubtract(1, ordering: .relaxed) }
+}

@@ -1,0 +1,289 @@
+import Bytes
+import EventLoop
+import HTTP1
+
+/// Per-loop state shared by that loop's connections: the cached Date line and a fast random source.
+final class LoopState: @unchecked Sendable {  // used only on its own loop thread (created once per loop, indexed by loop)
+    var dateCache = DateCache()
+    var random = FastRandom()
+
+    func newTraceID() -> TraceID {
+        TraceID(high: random.next(), low: random.next())
+    }
+}
+
+/// The HTTP/1.1 state machine of one connection: parse a head, gather its body, dispatch, write the
+/// answer, repeat for pipelined requests — one request at a time, answers in order.
+final class HTTPConnectionHandler: ConnectionHandler {
+    private enum State {
+        /// Waiting for (more of) a request head.
+        case head
+        /// The head is parsed; waiting for `Content-Length` body bytes.
+        case body
+        /// The head is parsed; decoding a chunked body (the head was copied out of the input).
+        case chunked
+        /// A handler promised an answer; nothing more is parsed until it arrives.
+        case awaiting
+        /// An error was answered; the connection closes once it is written.
+        case closing
+    }
+
+    private let server: HTTPServer
+    private unowned let connection: Connection
+    private let loopState: LoopState
+    private var state = State.head
+    private var parser: RequestParser
+    private var head = RequestHead()
+    private var continueSent = false
+    // Chunked bodies: the head bytes and the decoded body, owned here.
+    private var chunkedHead: [UInt8] = []
+    private var chunkedBody: [UInt8] = []
+    private var chunkedDecoder: ChunkedDecoder
+    // The request whose answer is awaited.
+    private var awaitingKeepAlive = true
+    private var awaitingHead = false
+
+    init(server: HTTPServer, connection: Connection, loopState: LoopState) {
+        self.server = server
+        self.connection = connection
+        self.loopState = loopState
+        self.parser = RequestParser(limits: server.configuration.limits)
+        self.chunkedDecoder = ChunkedDecoder(limits: server.configuration.limits)
+        connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+    }
+
+    var isIdle: Bool {
+        if case .head = state { return !parser.hasPartialHead && connection.input.isEmpty }
+        return false
+    }
+
+    func connectionDidRead(_ connection: Connection) {
+        process()
+    }
+
+    func connectionDidComplete(_ connection: Connection, value: any Sendable) {
+        guard case .awaiting = state, let response = value as? HTTPResponse else { return }
+        state = .head
+        connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+        write(response, keepAlive: awaitingKeepAlive && !response.closeConnection, isHead: awaitingHead)
+        if case .closing = state { return }
+        process()
+    }
+
+    func connectionDidDrain(_ connection: Connection) {
+        process()
+    }
+
+    func connectionDeadlinePassed(_ connection: Connection) {
+        switch state {
+        case .head where parser.hasPartialHead, .body, .chunked:
+            // RFC 9110 §15.5.9: the request did not arrive in time.
+            failRequest(HTTPParseError(.badRequest, "request not received in time"), status: 408, code: "REQUEST_TIMEOUT")
+        case .head:
+            connection.close()  // idle keep-alive connection
+        case .awaiting:
+            // The answer is on its way (the writer always completes); keep watching the connection.
+            connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+        case .closing:
+            break
+        }
+    }
+
+    func connectionDidClose(_ connection: Connection) {}
+
+    // MARK: - Parsing
+
+    private func process() {
+        let configuration = server.configuration
+        while !connection.isClosed {
+            if connection.output.readableCount > configuration.pendingOutputBytesMax {
+                // A slow reader: stop taking requests until its answers drain.
+                connection.pauseReading()
+                return
+            }
+            switch state {
+            case .awaiting:
+                if connection.input.readableCount > configuration.pipelineBufferBytesMax { connection.pauseReading() }
+                return
+            case .closing:
+                return
+            case .head:
+                wantInput()
+                if connection.input.isEmpty {
+                    if connection.peerClosed { connection.closeAfterFlush = true }
+                    return
+                }
+                let hadPartialHead = parser.hasPartialHead
+                switch parser.parse(connection.input.readable, into: &head) {
+                case .incomplete:
+                    if connection.peerClosed { connection.closeAfterFlush = true; return }
+                    if !hadPartialHead && parser.hasPartialHead {
+                        connection.setDeadline(inMilliseconds: configuration.headTimeoutMilliseconds)
+                    }
+                    return
+                case .failed(let error):
+                    failRequest(error)
+                    return
+                case .complete:
+                    parser.reset()
+                    continueSent = false
+                    switch head.framing {
+                    case .none, .contentLength:
+                        state = .body
+                    case .chunked:
+                        let raw = connection.input.readable
+                        chunkedHead.removeAll(keepingCapacity: true)
+                        chunkedHead.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<head.length]))
+                        connection.input.consume(head.length)
+                        chunkedBody.removeAll(keepingCapacity: true)
+                        chunkedDecoder = ChunkedDecoder(limits: configuration.limits)
+                        state = .chunked
+                    }
+                }
+            case .body:
+                var bodyLength = 0
+                if case .contentLength(let length) = head.framing { bodyLength = length }
+                let total = head.length + bodyLength
+                if connection.input.readableCount < total {
+                    wantInput()
+                    if connection.peerClosed { connection.closeAfterFlush = true; return }
+                    sendContinueIfExpected()
+                    connection.input.reserve(total - connection.input.readableCount)
+                    connection.setDeadline(inMilliseconds: configuration.headTimeoutMilliseconds)
+                    return
+                }
+                let raw = connection.input.readable
+                dispatch(bytes: raw, body: UnsafeRawBufferPointer(rebasing: raw[head.length..<total]))
+                connection.input.consume(total)
+            case .chunked:
+                wantInput()
+                sendContinueIfExpected()
+                switch chunkedDecoder.decode(connection.input.readable, into: &chunkedBody) {
+                case .incomplete(let consumed):
+                    connection.input.consume(consumed)
+                    if connection.peerClosed { connection.closeAfterFlush = true }
+                    connection.setDeadline(inMilliseconds: configuration.headTimeoutMilliseconds)
+                    return
+                case .failed(let error):
+                    failRequest(error)
+                    return
+                case .complete(let consumed):
+                    connection.input.consume(consumed)
+                    let headBytes = chunkedHead
+                    let body = chunkedBody
+                    headBytes.withUnsafeBytes { headRaw in
+                        body.withUnsafeBytes { bodyRaw in dispatch(bytes: headRaw, body: bodyRaw) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resumes reading that back-pressure paused, unless the peer has finished sending.
+    private func wantInput() {
+        if connection.isReadingPaused && !connection.peerClosed { connection.resumeReading() }
+    }
+
+    /// RFC 9110 §10.1.1: tell a client that waits for it to send the body.
+    private func sendContinueIfExpected() {
+        guard head.expectsContinue, !continueSent, head.minorVersion == 1 else { return }
+        continueSent = true
+        connection.output.write("HTTP/1.1 100 Continue\r\n\r\n")
+    }
+
+    // MARK: - Dispatch
+
+    private func dispatch(bytes: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) {
+        let keepAlive = head.keepAlive && !connection.loop.isDraining
+        let isHead = head.method == .head
+        var parameters = PathParameters()
+        state = .head
+        connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+        switch server.router.match(head.method, path: head.path, in: bytes, parameters: &parameters) {
+        case .found(let route):
+            var context = RequestContext(bytes: bytes, head: head, body: body, parameters: parameters, route: route,
+                                         connection: connection, loopState: loopState,
+                                         receivedAtMilliseconds: connection.loop.wallMilliseconds)
+            switch route.handler(&context) {
+            case .respond(let response):
+                write(response, keepAlive: keepAlive && !response.closeConnection, isHead: isHead)
+            case .deferred:
+                precondition(context.promised, "a handler returned .deferred without taking a promise")
+                awaitingKeepAlive = keepAlive
+                awaitingHead = isHead
+                state = .awaiting
+            }
+        case .methodNotAllowed(let allow):
+            let response = errorResponse(status: 405, code: "METHOD_NOT_ALLOWED", message: "\(head.method) is not allowed here",
+                                         bytes: bytes, headers: [HTTPHeader("allow", allow)])
+            write(response, keepAlive: keepAlive, isHead: isHead)
+        case .notFound:
+            let response = errorResponse(status: 404, code: "NOT_FOUND", message: "no route for this path", bytes: bytes)
+            write(response, keepAlive: keepAlive, isHead: isHead)
+        }
+    }
+
+    private func errorResponse(status: Int, code: String, message: String, bytes: UnsafeRawBufferPointer, headers: [HTTPHeader] = []) -> HTTPResponse {
+        let path = head.path.isEmpty ? "" : String(decoding: UnsafeRawBufferPointer(rebasing: bytes[head.path.start..<head.path.end]), as: UTF8.self)
+        var traceID = loopState.newTraceID()
+        if let field = head.headers.first(where: { HTTPBytes.equalsLowercase(bytes, $0.name, "traceparent") }),
+           let incoming = TraceID.parseTraceparent(UnsafeRawBufferPointer(rebasing: bytes[field.value.start..<field.value.end])) {
+            traceID = incoming
+        }
+        let body = ErrorBody.make(code: code, message: message, path: path, traceID: traceID, timestampMilliseconds: connection.loop.wallMilliseconds)
+        return HTTPResponse(status: status, headers: headers, body: body)
+    }
+
+    /// Answers a request that cannot be parsed or framed, then closes (its framing is unknown).
+    private func failRequest(_ error: HTTPParseError, status: Int? = nil, code: String? = nil) {
+        let status = status ?? error.status
+        let code = code ?? Self.code(for: error.kind)
+        let body = ErrorBody.make(code: code, message: error.reason, path: "", traceID: loopState.newTraceID(),
+                                  timestampMilliseconds: connection.loop.wallMilliseconds)
+        state = .closing
+        connection.input.clear()
+        write(HTTPResponse(status: status, body: body), keepAlive: false, isHead: false)
+    }
+
+    private static func code(for kind: HTTPParseError.Kind) -> String {
+        switch kind {
+        case .badRequest: "BAD_REQUEST"
+        case .uriTooLong: "URI_TOO_LONG"
+        case .headerFieldsTooLarge: "HEADER_FIELDS_TOO_LARGE"
+        case .payloadTooLarge: "PAYLOAD_TOO_LARGE"
+        case .notImplemented: "NOT_IMPLEMENTED"
+        case .versionNotSupported: "HTTP_VERSION_NOT_SUPPORTED"
+        case .expectationFailed: "EXPECTATION_FAILED"
+        }
+    }
+
+    // MARK: - Writing
+
+    private func write(_ response: HTTPResponse, keepAlive: Bool, isHead: Bool) {
+        let output = connection.output
+        loopState.dateCache.update(wallSeconds: connection.loop.wallSeconds)
+        ResponseHead.writeStatusLine(response.status, into: output)
+        loopState.dateCache.line.withUnsafeBytes { output.write($0) }
+        if response.contentType != .none {
+            ResponseHead.writeHeader("content-type", response.contentType.headerValue, into: output)
+        }
+        ResponseHead.writeHeader("content-length", decimal: response.body.count, into: output)
+        for header in response.headers {
+            output.write(header.name)
+            output.write(": ")
+            output.write(header.value)
+            output.write("\r\n")
+        }
+        if !keepAlive {
+            output.write("connection: close\r\n")
+        } else if head.minorVersion == 0 {
+            output.write("connection: keep-alive\r\n")
+        }
+        output.write("\r\n")
+        if !isHead { output.write(response.body) }
+        if !keepAlive {
+            state = .closing
+            connection.closeAfterFlush = true
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Bytes
+import EventLoop
+import HTTP1
+
+/// A handler either answers at once or promises to answer later through a `ResponsePromise`.
+public typealias HTTPHandler = @Sendable (inout RequestContext) -> HandlerResult
+
+public enum HandlerResult {
+    case respond(HTTPResponse)
+    /// The handler took a promise with `RequestContext.deferResponse()` and will complete it.
+    case deferred
+}
+
+public enum ContentType: Sendable {
+    case none
+    case json
+    case text
+    case prometheus
+
+    var headerValue: StaticString {
+        switch self {
+        case .none: ""
+        case .json: "application/json"
+        case .text: "text/plain; charset=utf-8"
+        case .prometheus: "text/plain; version=0.0.4; charset=utf-8"
+        }
+    }
+}
+
+public struct HTTPHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A complete response: status, extra headers and the exact body bytes.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var contentType: ContentType
+    public var headers: [HTTPHeader]
+    public var body: [UInt8]
+    /// Ask the connection to close after this response.
+    public var closeConnection: Bool
+
+    public init(status: Int, contentType: ContentType = .json, headers: [HTTPHeader] = [], body: [UInt8], closeConnection: Bool = false) {
+        self.status = status
+        self.contentType = contentType
+        self.headers = headers
+        self.body = body
+        self.closeConnection = closeConnection
+    }
+}
+
+/// Answers a deferred request from any thread. Room for the answer was reserved in the loop's
+/// inbox when the promise was made, so completing it never blocks and is never refused.
+/// Complete each promise exactly once.
+public struct ResponsePromise: Sendable {
+    let loop: EventLoop
+    let token: ConnectionToken
+
+    public func complete(_ response: HTTPResponse) {
+        loop.complete(token, with: response, reserved: true)
+    }
+
+    /// The loop that will write the answer (for per-loop bookkeeping by the caller).
+    public var loopIndex: Int { token.loopIndex }
+}
+
+/// What a handler sees of one request. The byte views point into the connection's buffer and are
+/// valid only during the handler call: copy what a deferred answer needs.
+public struct RequestContext {
+    public let bytes: UnsafeRawBufferPointer
+    public let head: RequestHead
+    public let body: UnsafeRawBufferPointer
+    public let parameters: PathParameters
+    public let route: Route
+    public let loopIndex: Int
+    /// Wall-clock milliseconds when the request was dispatched (coarse, per wake-up).
+    public let receivedAtMilliseconds: Int64
+    let connection: Connection
+    let loopState: LoopState
+    /// Set once `deferResponse` handed out a promise.
+    var promised = false
+    private var cachedTraceID: TraceID?
+
+    init(bytes: UnsafeRawBufferPointer, head: RequestHead, body: UnsafeRawBufferPointer, parameters: PathParameters, route: Route,
+         connection: Connection, loopState: LoopState, receivedAtMilliseconds: Int64) {
+        self.bytes = bytes
+        self.head = head
+        self.body = body
+        self.parameters = parameters
+        self.route = route
+        self.connection = connection
+        self.loopState = loopState
+        self.loopIndex = connection.loop.index
+        self.receivedAtMilliseconds = receivedAtMilliseconds
+    }
+
+    /// The value of the first header named `lowercaseName` (compared without case).
+    public func header(_ lowercaseName: StaticString) -> ByteSpan? {
+        for field in head.headers where HTTPBytes.equalsLowercase(bytes, field.name, lowercaseName) { return field.value }
+        return nil
+    }
+
+    public func headerString(_ lowercaseName: StaticString) -> String? {
+        header(lowercaseName).map(string(of:))
+    }
+
+    public func string(of span: ByteSpan) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.end]), as: UTF8.self)
+    }
+
+    /// The request path as sent (percent-encoded).
+    public var path: String { string(of: head.path) }
+
+    /// The `index`th path parameter, percent-decoded; nil if it does not decode to UTF-8.
+    public func parameter(_ index: Int) -> String? {
+        PercentDecoding.decode(UnsafeRawBufferPointer(rebasing: bytes[parameters[index].start..<parameters[index].end]))
+    }
+
+    /// The first query parameter called `name`, percent-decoded (`+` as space).
+    public func query(_ name: String) -> String? {
+        let query = head.query
+        guard !query.isEmpty else { return nil }
+        return PercentDecoding.queryValue(UnsafeRawBufferPointer(rebasing: bytes[query.start..<query.end]), name: name)
+    }
+
+    /// The W3C trace id of this request: the incoming `traceparent`'s, or a new one.
+    public mutating func traceID() -> TraceID {
+        if let cachedTraceID { return cachedTraceID }
+        var id: TraceID? = nil
+        if let span = header("traceparent") {
+            id = TraceID.parseTraceparent(UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.end]))
+        }
+        let resolved = id ?? loopState.newTraceID()
+        cachedTraceID = resolved
+        return resolved
+    }
+
+    /// Promises an answer later; nil when the loop cannot take more pending answers (answer 503).
+    /// The connection reads no further pipelined request until the promise is completed.
+    public mutating func deferResponse() -> ResponsePromise? {
+        precondition(!promised, "a request can be deferred once")
+        guard connection.loop.reserveCompletion() else { return nil }
+        promised = true
+        return ResponsePromise(loop: connection.loop, token: connection.token)
+    }
+}

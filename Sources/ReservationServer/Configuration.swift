@@ -1,0 +1,168 @@
+import EventLoop
+import Glibc
+import HTTPServer
+import Logging
+
+/// Everything the server can be told at start-up; every knob has a flag and an environment twin.
+struct Configuration: Sendable {
+    var host = "0.0.0.0"
+    var port = 8010
+    var threadCount = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    var connectionsMax = 10_000
+    var shutdownGraceSeconds = 10.0
+    var logLevel = LogLevel.info
+    var http = HTTPServerConfiguration()
+
+    /// Cross-checks how the limits relate; returns a message for the first problem.
+    func validate() -> String? {
+        if http.limits.requestLineBytesMax < 16 { return "--request-line-bytes-max must be at least 16" }
+        if http.limits.headerBlockBytesMax < 64 { return "--header-block-bytes-max must be at least 64" }
+        if http.pendingOutputBytesMax < 4096 { return "--pending-output-bytes-max must be at least 4096" }
+        return nil
+    }
+}
+
+/// A problem with the command line or environment; the process exits 2 with this message.
+struct ConfigurationError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// One option: its flag, environment twin, default as shown in `--help`, and how to apply a value.
+struct OptionSpec: Sendable {
+    let flag: String
+    let environment: String?
+    let valueName: String?
+    let help: String
+    let apply: @Sendable (inout Configuration, String) throws(ConfigurationError) -> Void
+
+    var isSwitch: Bool { valueName == nil }
+}
+
+enum ConfigurationParser {
+    static let options: [OptionSpec] = [
+        OptionSpec(flag: "--host", environment: "SERVER_HOST", valueName: "ADDRESS", help: "address to listen on (default 0.0.0.0)") { config, value throws(ConfigurationError) in
+            guard !value.isEmpty else { throw ConfigurationError(description: "--host must not be empty") }
+            config.host = value
+        },
+        OptionSpec(flag: "--port", environment: "SERVER_PORT", valueName: "PORT", help: "HTTP port; 0 picks a free one and the log says which (default 8010)") { config, value throws(ConfigurationError) in
+            config.port = try integer(value, "--port", 0...65535)
+        },
+        OptionSpec(flag: "--threads", environment: "THREADS", valueName: "N", help: "event-loop threads (default: the number of cores)") { config, value throws(ConfigurationError) in
+            config.threadCount = try integer(value, "--threads", 1...256)
+        },
+        OptionSpec(flag: "--max-connections", environment: "MAX_CONNECTIONS", valueName: "N", help: "open connections at most; beyond it the listener pauses (default 10000)") { config, value throws(ConfigurationError) in
+            config.connectionsMax = try integer(value, "--max-connections", 1...1_000_000)
+        },
+        OptionSpec(flag: "--shutdown-grace-seconds", environment: "SHUTDOWN_GRACE_SECONDS", valueName: "SECONDS", help: "time in-flight requests get to finish on SIGTERM/SIGINT (default 10)") { config, value throws(ConfigurationError) in
+            config.shutdownGraceSeconds = try decimal(value, "--shutdown-grace-seconds", 0...3600)
+        },
+        OptionSpec(flag: "--log-level", environment: "LOG_LEVEL", valueName: "LEVEL", help: "debug, info, warn or error (default info)") { config, value throws(ConfigurationError) in
+            guard let level = LogLevel(name: value) else { throw ConfigurationError(description: "--log-level must be one of debug, info, warn, error (got \"\(value)\")") }
+            config.logLevel = level
+        },
+        OptionSpec(flag: "--request-line-bytes-max", environment: "REQUEST_LINE_BYTES_MAX", valueName: "BYTES", help: "longest request line; longer → 414 (default 8192)") { config, value throws(ConfigurationError) in
+            config.http.limits.requestLineBytesMax = try integer(value, "--request-line-bytes-max", 1...1_048_576)
+        },
+        OptionSpec(flag: "--header-block-bytes-max", environment: "HEADER_BLOCK_BYTES_MAX", valueName: "BYTES", help: "largest header block; larger → 431 (default 16384)") { config, value throws(ConfigurationError) in
+            config.http.limits.headerBlockBytesMax = try integer(value, "--header-block-bytes-max", 1...1_048_576)
+        },
+        OptionSpec(flag: "--header-count-max", environment: "HEADER_COUNT_MAX", valueName: "N", help: "most header fields; more → 431 (default 100)") { config, value throws(ConfigurationError) in
+            config.http.limits.headerCountMax = try integer(value, "--header-count-max", 1...10_000)
+        },
+        OptionSpec(flag: "--body-bytes-max", environment: "BODY_BYTES_MAX", valueName: "BYTES", help: "largest request body; larger → 413 (default 1048576)") { config, value throws(ConfigurationError) in
+            config.http.limits.bodyBytesMax = try integer(value, "--body-bytes-max", 0...(64 * 1_048_576))
+        },
+        OptionSpec(flag: "--head-timeout-seconds", environment: "HEAD_TIMEOUT_SECONDS", valueName: "SECONDS", help: "a request must arrive within this of its first byte, else 408 (default 10)") { config, value throws(ConfigurationError) in
+            config.http.headTimeoutMilliseconds = Int64(try decimal(value, "--head-timeout-seconds", 0.1...3600) * 1000)
+        },
+        OptionSpec(flag: "--idle-timeout-seconds", environment: "IDLE_TIMEOUT_SECONDS", valueName: "SECONDS", help: "idle keep-alive connections close after this (default 60)") { config, value throws(ConfigurationError) in
+            config.http.idleTimeoutMilliseconds = Int64(try decimal(value, "--idle-timeout-seconds", 0.1...86400) * 1000)
+        },
+        OptionSpec(flag: "--pending-output-bytes-max", environment: "PENDING_OUTPUT_BYTES_MAX", valueName: "BYTES", help: "unsent bytes per connection before its requests stop being read (default 1048576)") { config, value throws(ConfigurationError) in
+            config.http.pendingOutputBytesMax = try integer(value, "--pending-output-bytes-max", 1...(256 * 1_048_576))
+        },
+    ]
+
+    enum Outcome {
+        case run(Configuration)
+        case help(String)
+    }
+
+    /// Reads the environment first, then the flags (a flag wins over its twin).
+    static func parse(arguments: [String], environment: [String: String]) throws(ConfigurationError) -> Outcome {
+        var configuration = Configuration()
+        for option in options {
+            guard let name = option.environment, let value = environment[name] else { continue }
+            if option.isSwitch {
+                try option.apply(&configuration, try switchValue(value, name))
+            } else {
+                do throws(ConfigurationError) {
+                    try option.apply(&configuration, value)
+                } catch {
+                    throw ConfigurationError(description: "\(error.description) (from \(name))")
+                }
+            }
+        }
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--help" || argument == "-h" { return .help(helpText()) }
+            let (flag, inline) = splitFlag(argument)
+            guard let option = options.first(where: { $0.flag == flag }) else {
+                throw ConfigurationError(description: "unknown option \(argument); see --help")
+            }
+            if option.isSwitch {
+                try option.apply(&configuration, try switchValue(inline ?? "true", flag))
+                continue
+            }
+            var value = inline
+            if value == nil {
+                guard index < arguments.count else { throw ConfigurationError(description: "\(flag) needs a value") }
+                value = arguments[index]
+                index += 1
+            }
+            try option.apply(&configuration, value!)
+        }
+        if let problem = configuration.validate() { throw ConfigurationError(description: problem) }
+        return .run(configuration)
+    }
+
+    static func helpText() -> String {
+        var lines = ["Usage: reservation-server [options]", "", "Options (each also read from the environment variable shown; the flag wins):"]
+        for option in options {
+            let flag = option.valueName.map { "\(option.flag) \($0)" } ?? option.flag
+            let twin = option.environment.map { "  [\($0)]" } ?? ""
+            lines.append("  \(flag.padding(toLength: 34, withPad: " ", startingAt: 0)) \(option.help)\(twin)")
+        }
+        lines.append("  --help                             show this text")
+        return lines.joined(separator: "\n")
+    }
+
+    private static func splitFlag(_ argument: String) -> (String, String?) {
+        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+
+    private static func switchValue(_ value: String, _ name: String) throws(ConfigurationError) -> String {
+        switch value.lowercased() {
+        case "1", "true", "yes", "on": return "true"
+        case "0", "false", "no", "off", "": return "false"
+        default: throw ConfigurationError(description: "\(name) must be true or false (got \"\(value)\")")
+        }
+    }
+
+    static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(description: "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound) (got \"\(text)\")")
+        }
+        return value
+    }
+
+    static func decimal(_ text: String, _ name: String, _ range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ConfigurationError(description: "\(name) must be a number in \(range.lowerBound)...\(range.upperBound) (got \"\(text)\")")
+        }
+        return value
+    }
+}
