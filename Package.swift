@@ -45,17 +45,20 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Shared by the test targets: a blocking HTTP client for live socket tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Bytes", "CLinux"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "CLinux"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Storage", "HTTPServer", "Reservations", "JSON"]),
-        .testTarget(name: "ReservationServerTests", dependencies: ["ReservationServer", "CLinux"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Storage", "HTTPServer", "Reservations", "JSON", "TestSupport"]),
+        // Drives the built `reservation-server` binary over real sockets and signals.
+        .testTarget(name: "ReservationServerTests", dependencies: ["ReservationServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

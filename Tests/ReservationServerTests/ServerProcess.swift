@@ -1,0 +1,98 @@
+import Foundation
+import Glibc
+
+/// Runs the real `reservation-server` binary (built next to the test bundle) and reads its log.
+final class ServerProcess {
+    let process = Process()
+    private let output = Pipe()
+    private let errors = Pipe()
+    private let collected = LockedText()
+    private(set) var port = 0
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// The binary `swift build` put beside the test bundle.
+    static var binaryURL: URL {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        // Inside a `.xctest` bundle directory on some layouts.
+        while directory.pathExtension == "xctest" || directory.lastPathComponent == "Contents" || directory.lastPathComponent == "MacOS" {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("reservation-server")
+    }
+
+    init(arguments: [String], environment: [String: String] = [:]) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binaryURL.path) else {
+            throw Failure(description: "\(Self.binaryURL.path) is missing: run `swift build` before `swift test`")
+        }
+        process.executableURL = Self.binaryURL
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for key in ["SERVER_PORT", "SERVER_HOST", "THREADS", "LOG_LEVEL", "DB_PATH", "DEMO"] { env.removeValue(forKey: key) }
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        process.standardOutput = output
+        process.standardError = errors
+        let sink = collected
+        output.fileHandleForReading.readabilityHandler = { handle in sink.append(handle.availableData) }
+        errors.fileHandleForReading.readabilityHandler = { handle in sink.append(handle.availableData) }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        output.fileHandleForReading.readabilityHandler = nil
+        errors.fileHandleForReading.readabilityHandler = nil
+    }
+
+    var log: String { collected.text }
+
+    /// Waits for the `"msg":"listening"` line and returns the port it names.
+    @discardableResult
+    func waitUntilListening(timeoutSeconds: Double = 10) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            for line in log.split(separator: "\n") where line.contains(#""msg":"listening""#) {
+                if let range = line.range(of: #""port":"#) {
+                    let digits = line[range.upperBound...].prefix { $0.isNumber }
+                    port = Int(digits) ?? 0
+                    return port
+                }
+            }
+            if !process.isRunning { throw Failure(description: "server exited early: \(log)") }
+            usleep(10_000)
+        }
+        throw Failure(description: "server did not start listening: \(log)")
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the process to exit and returns its status, or nil after the timeout.
+    func waitForExit(timeoutSeconds: Double = 15) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+}
+
+/// Text gathered from the child's pipes on a background thread.
+final class LockedText: @unchecked Sendable {  // every access goes through `lock`
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ chunk: Data) {
+        lock.lock()
+        data.append(chunk)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
