@@ -30,7 +30,8 @@ public protocol ConnectionHandler: AnyObject {
 /// One accepted socket, confined to the loop that accepted it.
 public final class Connection {
     public let fd: Int32
-    public unowned let loop: EventLoop
+    /// The loop outlives every connection it owns, so no reference count is kept.
+    public unowned(unsafe) let loop: EventLoop
     public let slot: UInt32
     public let generation: UInt32
     /// Bytes received and not yet consumed by the handler.

@@ -29,7 +29,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
     }
 
     private let server: HTTPServer
-    private unowned let connection: Connection
+    /// The connection owns this handler and drops it on close, so it always outlives it.
+    private unowned(unsafe) let connection: Connection
     private let loopState: LoopState
     private var state = State.head
     private var parser: RequestParser
