@@ -8,7 +8,7 @@
 ///
 /// The index is a value type owned by the writer thread; the writer changes it only after the
 /// matching SQL change succeeded (DESIGN.md, "Storage").
-public struct SeatIndex: Sendable, Hashable {
+public struct SeatIndex: Sendable, Equatable {
     /// Layout and counters of one section.
     public struct SectionState: Sendable, Hashable {
         /// Section name.

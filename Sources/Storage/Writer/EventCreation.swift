@@ -52,8 +52,13 @@ final class EventCreation {
 /// Removes the rows of an event whose creation failed after some chunks had committed, a chunk at
 /// a time like the creation itself. Used only on the writer thread.
 final class EventPurge {
+    /// Failed attempts after which the clean-up is left to the next start-up.
+    static let maxAttempts = 3
+
     let eventKey: Int64
     let seatCounts: [Int]
+    /// Attempts that failed so far.
+    var failures = 0
     private var section = 0
     private var nextNumber = 1
 

@@ -55,8 +55,8 @@ public final class Writer: CommandSink, Sendable {
     public struct Statistics: Sendable, Hashable {
         /// Transactions attempted (committed or not).
         public var batches = 0
-        /// Units of work run in those batches: queued commands plus background steps (event-creation
-        /// chunks and clean-ups).
+        /// Units of work run in those batches: client commands plus background steps (event-creation
+        /// chunks and clean-ups); debug recounts are not counted.
         public var commands = 0
         /// Largest batch so far.
         public var maxBatchSize = 0

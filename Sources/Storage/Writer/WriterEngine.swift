@@ -51,11 +51,6 @@ final class WriterEngine {
         connection.close()
     }
 
-    /// The live event `id`, for tests of the engine's state.
-    func liveEvent(_ id: EventID) -> LiveEvent? {
-        events[id]
-    }
-
     // MARK: Batches
 
     /// Runs `items` plus one background step in one transaction, then answers them in order.
@@ -139,7 +134,8 @@ final class WriterEngine {
                 stepAnswer = (creation.command, creation.command.render(.failed(.storageFailure)))
                 background.append(.purge(EventPurge(creation: creation)))
             case (.purge(let purge)?, _?):
-                background.append(.purge(purge))
+                purge.failures += 1
+                if purge.failures < EventPurge.maxAttempts { background.append(.purge(purge)) }
             case (nil, _):
                 break
             }
@@ -158,7 +154,11 @@ final class WriterEngine {
         }
 
         shared.statistics.withLock { statistics in
-            let size = items.count + (step == nil ? 0 : 1)
+            let commands = items.reduce(0) { count, item in
+                if case .command = item { return count + 1 }
+                return count
+            }
+            let size = commands + (step == nil ? 0 : 1)
             statistics.batches += 1
             statistics.commands += size
             statistics.maxBatchSize = max(statistics.maxBatchSize, size)
@@ -302,7 +302,10 @@ final class WriterEngine {
                 return finished ? .done : .continuing(job)
             } catch {
                 record(error)
-                return .continuing(job)
+                // Give up after a few attempts: the rows stay marked incomplete, and start-up removes
+                // them, so a persistent error cannot keep the writer (or its shutdown) busy forever.
+                purge.failures += 1
+                return purge.failures < EventPurge.maxAttempts ? .continuing(job) : .done
             }
         }
     }
