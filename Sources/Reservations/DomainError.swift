@@ -1,0 +1,72 @@
+/// A business outcome other than success, with the API's error code and HTTP status.
+///
+/// The domain knows the status numbers (they are part of the contract in API.md) but never imports
+/// HTTP; the API layer turns these into error bodies.
+public enum DomainError: Error, Sendable, Hashable {
+    /// No such event, or it is still being created.
+    case eventNotFound
+    /// `POST /v1/events` with an id that is taken.
+    case eventAlreadyExists
+    /// A requested seat is held or sold, or fewer seats than requested are free.
+    case seatUnavailable
+    /// No such reservation for this caller (also when it belongs to someone else).
+    case reservationNotFound
+    /// The hold deadline passed.
+    case reservationExpired
+    /// The reservation is already confirmed.
+    case alreadyConfirmed
+    /// The reservation is already cancelled.
+    case alreadyCancelled
+    /// The input breaks a documented rule; one entry per field.
+    case invalid([FieldProblem])
+    /// The change could not be stored (the transaction failed or rolled back); nothing was changed,
+    /// so the caller may retry.
+    case storageFailure
+
+    /// The API error code (API.md, "Errors").
+    public var code: String {
+        switch self {
+        case .eventNotFound: "EVENT_NOT_FOUND"
+        case .eventAlreadyExists: "EVENT_ALREADY_EXISTS"
+        case .seatUnavailable: "SEAT_UNAVAILABLE"
+        case .reservationNotFound: "RESERVATION_NOT_FOUND"
+        case .reservationExpired: "RESERVATION_EXPIRED"
+        case .alreadyConfirmed: "RESERVATION_ALREADY_CONFIRMED"
+        case .alreadyCancelled: "RESERVATION_ALREADY_CANCELLED"
+        case .invalid: "INVALID_REQUEST"
+        case .storageFailure: "SERVICE_UNAVAILABLE"
+        }
+    }
+
+    /// The HTTP status the API answers with.
+    public var httpStatus: Int {
+        switch self {
+        case .eventNotFound, .reservationNotFound: 404
+        case .eventAlreadyExists, .seatUnavailable, .reservationExpired, .alreadyConfirmed, .alreadyCancelled: 409
+        case .invalid: 400
+        // 503 rather than 500: nothing was committed and a retry may well succeed.
+        case .storageFailure: 503
+        }
+    }
+
+    /// A short human-readable message for the error body.
+    public var message: String {
+        switch self {
+        case .eventNotFound: "Event not found"
+        case .eventAlreadyExists: "An event with this id already exists"
+        case .seatUnavailable: "The requested seats are not available"
+        case .reservationNotFound: "Reservation not found"
+        case .reservationExpired: "The reservation hold has expired"
+        case .alreadyConfirmed: "The reservation is already confirmed"
+        case .alreadyCancelled: "The reservation is already cancelled"
+        case .invalid: "The request is invalid"
+        case .storageFailure: "The change could not be stored; try again"
+        }
+    }
+
+    /// The per-field problems of `.invalid`, empty for every other case.
+    public var details: [FieldProblem] {
+        if case .invalid(let problems) = self { return problems }
+        return []
+    }
+}

@@ -1,1 +1,0 @@
-// The Reservations module; see README.md for its place among the layers.

@@ -1,0 +1,158 @@
+import Reservations
+
+/// Inventory reads for one event-loop thread, on its own read-only connection.
+///
+/// Every query is a primary-key lookup or a bounded primary-key range read, so a GET never scans
+/// an event: a seat page reads at most `maxRowsExaminedPerPage` seat rows, and a filtered listing
+/// that finds fewer matches than asked for in that budget returns them with a cursor to continue.
+public final class SQLiteInventoryReader: InventoryReader, @unchecked Sendable {
+    // @unchecked Sendable: the reader belongs to one loop thread, like its connection (whose debug
+    // owner check runs on every query). The only cross-thread move is handing it to that thread
+    // before first use, which the thread start orders.
+
+    /// Most seat rows one `seats` call reads.
+    public static let maxRowsExaminedPerPage = 4_096
+    /// Event definitions kept for seat listings; they never change once an event is complete.
+    static let cacheLimit = 1_024
+
+    /// The read-only connection.
+    public let connection: SQLiteConnection
+    /// Complete events' definitions by id, for seat listings (counters are always read fresh).
+    private var definitions: [EventID: Event] = [:]
+
+    /// Opens a read-only connection to `path`; the writer must have created the file (in WAL mode).
+    public convenience init(path: String, options: SQLiteOptions = SQLiteOptions()) throws {
+        try self.init(connection: SQLiteConnection(path: path, mode: .readOnly, options: options))
+    }
+
+    /// Reads through `connection`, which this reader then owns.
+    public init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Makes the calling thread the owner (see `SQLiteConnection.claim()`).
+    public func claim() {
+        connection.claim()
+    }
+
+    public func event(_ id: EventID) throws -> (event: Event, counts: InventoryCounts)? {
+        guard let found = try InventoryQueries.event(connection, id: id) else { return nil }
+        remember(found.event)
+        return found
+    }
+
+    public func seats(
+        eventID: EventID, status: SeatStatus?, section: String?, limit: Int, cursor: String?
+    ) throws -> SeatPage {
+        var problems: [FieldProblem] = []
+        if limit < SeatListing.minLimit || limit > SeatListing.maxLimit {
+            problems.append(
+                FieldProblem(field: "limit", problem: "must be between \(SeatListing.minLimit) and \(SeatListing.maxLimit)"))
+        }
+        let after = cursor.map(Self.decodeCursor)
+        if case .some(nil) = after {
+            problems.append(FieldProblem(field: "cursor", problem: "is not a cursor from this listing"))
+        }
+        guard problems.isEmpty else { throw DomainError.invalid(problems) }
+        guard let event = try definition(eventID) else { throw DomainError.eventNotFound }
+
+        var sectionIndex: Int?
+        if let section {
+            guard let found = event.sections.firstIndex(where: { $0.name == section }) else {
+                throw DomainError.invalid([FieldProblem(field: "section", problem: "is not a section of this event")])
+            }
+            sectionIndex = found
+        }
+        let start = (after ?? nil) ?? SeatPosition(section: 0, number: 0)
+        // Without a status filter every row matches, so one row past the page shows whether more exist.
+        let budget = status == nil ? limit + 1 : max(limit + 1, Self.maxRowsExaminedPerPage)
+
+        let statement: SQLiteStatement
+        if let sectionIndex {
+            if start.section > sectionIndex { return SeatPage(seats: [], nextCursor: nil) }
+            statement = try connection.statement(
+                """
+                SELECT section_index, seat_number, status FROM seats
+                WHERE event_key = ?1 AND section_index = ?2 AND seat_number > ?3
+                ORDER BY seat_number LIMIT ?4
+                """)
+            try statement.bindAll(
+                .integer(event.key), .integer(Int64(sectionIndex)),
+                .integer(start.section == sectionIndex ? Int64(start.number) : 0), .integer(Int64(budget)))
+        } else {
+            statement = try connection.statement(
+                """
+                SELECT section_index, seat_number, status FROM seats
+                WHERE event_key = ?1 AND (section_index, seat_number) > (?2, ?3)
+                ORDER BY section_index, seat_number LIMIT ?4
+                """)
+            try statement.bindAll(
+                .integer(event.key), .integer(Int64(start.section)), .integer(Int64(start.number)),
+                .integer(Int64(budget)))
+        }
+        defer { statement.reset() }
+
+        var seats: [SeatInfo] = []
+        seats.reserveCapacity(min(limit, 256))
+        var examined = 0
+        var lastExamined: SeatPosition?
+        while try statement.step() {
+            examined += 1
+            let position = SeatPosition(section: statement.int(0), number: statement.int(1))
+            let seatStatus = InventoryQueries.seatStatus(statement.int64(2))
+            if status == nil || seatStatus == status {
+                if seats.count == limit {
+                    // A further match exists: the page is full and the next one starts after it.
+                    return SeatPage(seats: seats, nextCursor: Self.encodeCursor(lastExamined!))
+                }
+                let definition = event.sections[position.section]
+                seats.append(
+                    SeatInfo(
+                        seatID: SeatID.format(section: definition.name, number: position.number),
+                        section: definition.name, status: seatStatus, priceMinor: definition.priceMinor))
+            }
+            lastExamined = position
+        }
+        // The budget ran out before the rows did: continue from the last row read.
+        if examined == budget, let lastExamined {
+            return SeatPage(seats: seats, nextCursor: Self.encodeCursor(lastExamined))
+        }
+        return SeatPage(seats: seats, nextCursor: nil)
+    }
+
+    public func resetStatements() {
+        connection.resetAll()
+    }
+
+    // MARK: Event definitions
+
+    private func definition(_ id: EventID) throws -> Event? {
+        if let cached = definitions[id] { return cached }
+        return try event(id)?.event
+    }
+
+    private func remember(_ event: Event) {
+        if definitions.count >= Self.cacheLimit, definitions[event.id] == nil {
+            definitions.removeAll(keepingCapacity: true)
+        }
+        definitions[event.id] = event
+    }
+
+    // MARK: Cursors
+
+    /// The cursor after `position`: 16 lowercase hex digits of section (high half) and number.
+    static func encodeCursor(_ position: SeatPosition) -> String {
+        let packed = UInt64(position.section) << 32 | UInt64(position.number)
+        let digits = String(packed, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// The position a cursor encodes, or nil when it is not one.
+    static func decodeCursor(_ text: String) -> SeatPosition? {
+        guard text.utf8.count == 16,
+            text.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }),
+            let packed = UInt64(text, radix: 16)
+        else { return nil }
+        return SeatPosition(section: Int(packed >> 32), number: Int(packed & 0xFFFF_FFFF))
+    }
+}

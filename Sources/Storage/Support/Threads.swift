@@ -1,0 +1,124 @@
+import CSQLite
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A pthread mutex paired with one condition variable, for threads that must sleep until another
+/// thread signals (the writer waiting for commands, callers waiting for start-up or a recount).
+///
+/// `Synchronization.Mutex` has no condition variable, hence this small wrapper.
+final class ConditionLock: @unchecked Sendable {
+    // @unchecked Sendable: the pthread mutex and condition are made for use from any thread; they
+    // live at fixed heap addresses from init to deinit, and nothing else is stored here.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        condition = .allocate(capacity: 1)
+        condition.initialize(to: pthread_cond_t())
+        precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
+        precondition(pthread_cond_init(condition, nil) == 0, "pthread_cond_init failed")
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Runs `body` holding the mutex.
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Releases the mutex until signalled; call only inside `withLock`, in a loop re-checking the
+    /// predicate (wake-ups may be spurious).
+    func wait() {
+        pthread_cond_wait(condition, mutex)
+    }
+
+    /// Wakes one waiter.
+    func signal() {
+        pthread_cond_signal(condition)
+    }
+
+    /// Wakes every waiter.
+    func broadcast() {
+        pthread_cond_broadcast(condition)
+    }
+}
+
+/// Thread start and clock helpers for the storage threads.
+enum Threads {
+    /// Starts a joinable OS thread running `body`; `name` only labels the error if that fails.
+    static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SQLiteError) -> ThreadID {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let context = Unmanaged.passRetained(Box(body: body)).toOpaque()
+        var thread = ThreadID()
+        let rc = pthread_create(
+            &thread, nil,
+            { context in
+                // Balances passRetained, on the new thread.
+                Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+                return nil
+            }, context)
+        guard rc == 0 else {
+            Unmanaged<Box>.fromOpaque(context).release()
+            throw SQLiteError(extendedCode: SQLITE_ERROR, message: "cannot start thread \(name): \(Platform.describe(errno: rc))")
+        }
+        return thread
+    }
+
+    /// Waits for `thread` to exit.
+    static func join(_ thread: ThreadID) {
+        pthread_join(thread, nil)
+    }
+
+    /// Monotonic nanoseconds, for measuring durations (never for timestamps that are stored).
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+}
+
+/// A value that one thread provides once and other threads wait for.
+final class OneShot<Value: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `value` is read and written only while holding `lock`.
+    private let lock = ConditionLock()
+    private var value: Value?
+
+    /// Stores `value` (the first call wins) and wakes every waiter.
+    func fulfil(_ value: Value) {
+        lock.withLock {
+            if self.value == nil { self.value = value }
+            lock.broadcast()
+        }
+    }
+
+    /// Blocks until a value is there and returns it.
+    func wait() -> Value {
+        lock.withLock {
+            while value == nil { lock.wait() }
+            return value!
+        }
+    }
+
+    /// The value if it is there yet.
+    var current: Value? {
+        lock.withLock { value }
+    }
+}

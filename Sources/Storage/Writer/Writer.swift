@@ -1,0 +1,256 @@
+import Reservations
+import Synchronization
+
+/// The single writer: one thread that owns the read-write connection and applies every change in
+/// batched transactions (DESIGN.md, "Threads and data flow").
+///
+/// Commands wait in a bounded queue. The thread sleeps until at least one is queued, takes
+/// everything queued up to `batchLimit` — it never waits to gather more — and runs them in one
+/// BEGIN IMMEDIATE transaction, each in its own SAVEPOINT so a failing command undoes only itself.
+/// After COMMIT returns it calls the completions in order: no success is reported before it is
+/// durable. Every command of a batch sees the same "now", taken when the batch starts.
+///
+/// Start-up (open, migrate, drop half-created events, rebuild each event's `SeatIndex`) runs on the
+/// writer thread; commands submitted meanwhile wait in the queue, and `isReady` turns true after it.
+public final class Writer: CommandSink, Sendable {
+    /// Settings; each has a default except the path.
+    public struct Configuration: Sendable {
+        /// The database file.
+        public var path: String
+        /// Connection pragmas.
+        public var options: SQLiteOptions
+        /// Most commands waiting at once; `submit` refuses beyond it. Default 8192.
+        public var queueCapacity: Int
+        /// Most commands per transaction. Default 512.
+        public var batchLimit: Int
+        /// Seat rows an event creation inserts per batch, so a large event never holds the writer
+        /// for long. Default 50,000.
+        public var seatsPerChunk: Int
+        /// Wall-clock milliseconds; read once per batch.
+        public var nowMilliseconds: @Sendable () -> Int64
+        /// Generates event ids when the caller gives none.
+        public var ids: IDGenerator
+
+        /// Creates a configuration.
+        public init(
+            path: String,
+            options: SQLiteOptions = SQLiteOptions(),
+            queueCapacity: Int = 8_192,
+            batchLimit: Int = 512,
+            seatsPerChunk: Int = 50_000,
+            nowMilliseconds: @escaping @Sendable () -> Int64 = Writer.wallClockMilliseconds,
+            ids: IDGenerator = IDGenerator()
+        ) {
+            self.path = path
+            self.options = options
+            self.queueCapacity = queueCapacity
+            self.batchLimit = batchLimit
+            self.seatsPerChunk = seatsPerChunk
+            self.nowMilliseconds = nowMilliseconds
+            self.ids = ids
+        }
+    }
+
+    /// What the writer has done so far; a snapshot.
+    public struct Statistics: Sendable, Hashable {
+        /// Transactions attempted (committed or not).
+        public var batches = 0
+        /// Units of work run in those batches: client commands plus background steps (event-creation
+        /// chunks and clean-ups); debug recounts are not counted.
+        public var commands = 0
+        /// Largest batch so far.
+        public var maxBatchSize = 0
+        /// Duration of the most recent COMMIT (the fsync), in nanoseconds.
+        public var lastCommitNanoseconds: UInt64 = 0
+        /// Batches whose BEGIN or COMMIT failed (every command in them answered `storageFailure`).
+        public var failedBatches = 0
+        /// `submit` calls refused because the queue was full or closed.
+        public var rejected = 0
+        /// The most recent storage error, for diagnosis.
+        public var lastError: String?
+
+        /// Mean commands per batch; 0 before the first batch.
+        public var meanBatchSize: Double {
+            batches == 0 ? 0 : Double(commands) / Double(batches)
+        }
+    }
+
+    /// Wall-clock milliseconds since the Unix epoch: the default "now" until the Timing module's
+    /// clock is wired in.
+    public static func wallClockMilliseconds() -> Int64 {
+        Platform.wallClockMilliseconds()
+    }
+
+    /// The configuration the writer runs with.
+    public let configuration: Configuration
+    let queue: WriterQueue
+    let shared: WriterShared
+    private let thread: Mutex<ThreadID?>
+
+    /// Starts the writer thread, which opens and migrates the database and rebuilds its indexes.
+    /// Returns at once; see `waitUntilReady()`. Throws only when the thread cannot be started.
+    public init(configuration: Configuration) throws {
+        precondition(configuration.queueCapacity > 0, "queueCapacity must be positive")
+        precondition(configuration.batchLimit > 0, "batchLimit must be positive")
+        precondition(configuration.seatsPerChunk > 0, "seatsPerChunk must be positive")
+        self.configuration = configuration
+        let queue = WriterQueue(capacity: configuration.queueCapacity)
+        let shared = WriterShared()
+        self.queue = queue
+        self.shared = shared
+        let thread = try Threads.start(name: "writer") {
+            WriterThread(configuration: configuration, queue: queue, shared: shared).run()
+        }
+        self.thread = Mutex(thread)
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Whether start-up has finished and the writer is serving commands.
+    public var isReady: Bool {
+        shared.ready.load(ordering: .acquiring)
+    }
+
+    /// Blocks until start-up has finished; rethrows its error when it failed.
+    public func waitUntilReady() throws {
+        try shared.startup.wait().get()
+    }
+
+    /// Queues `command`; false when the queue is full or the writer is shutting down.
+    public func submit(_ command: WriteCommand) -> Bool {
+        let accepted = queue.submit(.command(command))
+        if !accepted {
+            shared.statistics.withLock { $0.rejected += 1 }
+        }
+        return accepted
+    }
+
+    /// A consistent snapshot of the counters.
+    public var statistics: Statistics {
+        shared.statistics.withLock { $0 }
+    }
+
+    /// Stops admitting commands, runs everything already admitted (including the rest of any event
+    /// being created), commits, closes the connection and joins the thread. Safe to call repeatedly.
+    public func shutdown() {
+        thread.withLock { thread in
+            guard let running = thread else { return }
+            queue.close()
+            Threads.join(running)
+            thread = nil
+        }
+    }
+
+    /// Debug check: recounts `eventID`'s seats from SQL and compares them with the writer's
+    /// `SeatIndex` and the stored section counters. Runs on the writer thread between commands of a
+    /// batch, and scans every seat row of the event, so it is for tests and diagnosis only. Nil when
+    /// the event does not exist (or is not complete); throws when the writer has stopped.
+    public func recount(eventID: EventID) throws -> RecountReport? {
+        let request = RecountRequest(eventID: eventID)
+        guard queue.submit(.recount(request)) else {
+            throw WriterError.stopped
+        }
+        return try request.result.wait().get()
+    }
+}
+
+/// Why the writer could not do what was asked.
+public enum WriterError: Error, Sendable, Hashable {
+    /// The writer has shut down (or failed to start) and takes no more work.
+    case stopped
+    /// Stored rows contradict each other (found at start-up); the text names the event and row.
+    case inconsistentData(String)
+}
+
+/// State the writer thread shares with the `Writer` object and other threads.
+final class WriterShared: Sendable {
+    let statistics = Mutex(Writer.Statistics())
+    let ready = Atomic(false)
+    let startup = OneShot<Result<Void, any Error>>()
+}
+
+/// A recount waiting for the writer thread.
+final class RecountRequest: Sendable {
+    let eventID: EventID
+    let result = OneShot<Result<RecountReport?, any Error>>()
+
+    init(eventID: EventID) {
+        self.eventID = eventID
+    }
+}
+
+/// One entry of the writer's queue.
+enum QueueItem: Sendable {
+    /// A client command; counts against the capacity.
+    case command(WriteCommand)
+    /// A debug recount; admitted regardless of capacity.
+    case recount(RecountRequest)
+}
+
+/// The writer's bounded queue.
+final class WriterQueue: @unchecked Sendable {
+    // @unchecked Sendable: `items`, `head`, `commandCount` and `closed` are read and written only
+    // while holding `lock`.
+    private let lock = ConditionLock()
+    let capacity: Int
+    /// Queued items from `head` on; the consumed prefix is dropped when it grows large.
+    private var items: [QueueItem] = []
+    private var head = 0
+    /// Client commands among the queued items.
+    private var commandCount = 0
+    private var closed = false
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Appends `item`; false when closed, or when it is a command and `capacity` commands wait.
+    func submit(_ item: QueueItem) -> Bool {
+        lock.withLock {
+            guard !closed else { return false }
+            if case .command = item {
+                guard commandCount < capacity else { return false }
+                commandCount += 1
+            }
+            let wasEmpty = head == items.count
+            items.append(item)
+            // Only the writer ever waits on this condition, and only on an empty queue.
+            if wasEmpty { lock.signal() }
+            return true
+        }
+    }
+
+    /// Takes up to `limit` items in order. With `block`, sleeps while the queue is empty and open.
+    /// `closed` is true once no further item can arrive.
+    func take(limit: Int, block: Bool) -> (items: [QueueItem], closed: Bool) {
+        lock.withLock {
+            while block && head == items.count && !closed {
+                lock.wait()
+            }
+            let end = min(items.count, head + limit)
+            let taken = Array(items[head..<end])
+            head = end
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 4_096 {
+                items.removeFirst(head)
+                head = 0
+            }
+            for item in taken {
+                if case .command = item { commandCount -= 1 }
+            }
+            return (taken, closed && head == items.count)
+        }
+    }
+
+    /// Refuses further items and wakes the writer so it can drain and stop.
+    func close() {
+        lock.withLock {
+            closed = true
+            lock.signal()
+        }
+    }
+}

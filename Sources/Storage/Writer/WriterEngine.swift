@@ -1,0 +1,416 @@
+import Reservations
+
+/// An event the writer serves: its definition and its in-memory inventory.
+final class LiveEvent {
+    let event: Event
+    var index: SeatIndex
+
+    init(event: Event, index: SeatIndex) {
+        self.event = event
+        self.index = index
+    }
+}
+
+/// The writer thread's state and the code that runs batches. Created and used only on the writer
+/// thread (its connection's debug owner check enforces it).
+final class WriterEngine {
+    let connection: SQLiteConnection
+    let configuration: Writer.Configuration
+    let shared: WriterShared
+    /// Complete events by public id; an event appears here only once its last chunk committed.
+    private(set) var events: [EventID: LiveEvent] = [:]
+    /// Event creations and clean-ups in progress, served round-robin, one step per batch, so that a
+    /// large event never holds other commands back for more than one chunk.
+    private var background: [BackgroundJob] = []
+    /// How to reverse each in-memory change made since the batch began, newest last; in-memory state
+    /// must follow the transaction when a savepoint or the whole batch rolls back.
+    private var undoLog: [() -> Void] = []
+
+    /// Opens the database, migrates it, removes half-created events and rebuilds every index.
+    init(configuration: Writer.Configuration, shared: WriterShared) throws {
+        self.configuration = configuration
+        self.shared = shared
+        connection = try SQLiteConnection(
+            path: configuration.path, mode: .readWrite(createDirectories: true), options: configuration.options)
+        connection.claim()
+        do {
+            try Migrator.migrate(connection, Schema.migrations, nowMilliseconds: configuration.nowMilliseconds)
+            try removeIncompleteEvents()
+            try rebuildIndexes()
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    /// Whether an event creation or clean-up still has steps to run.
+    var hasBackgroundWork: Bool { !background.isEmpty }
+
+    /// Closes the connection; called once the loop has drained everything.
+    func close() {
+        connection.close()
+    }
+
+    // MARK: Batches
+
+    /// Runs `items` plus one background step in one transaction, then answers them in order.
+    func runBatch(_ items: [QueueItem]) {
+        let now = configuration.nowMilliseconds()
+        let step = background.isEmpty ? nil : background.removeFirst()
+        // One entry per queued command, in order; nil while a creation continues in the background.
+        var answers: [(command: WriteCommand, response: RenderedResponse?)] = []
+        var recounts: [(request: RecountRequest, result: Result<RecountReport?, any Error>)] = []
+        var started: [EventCreation] = []
+        var stepOutcome: StepOutcome?
+        var failure: (any Error)?
+
+        do {
+            try connection.beginImmediate()
+        } catch {
+            failure = error
+        }
+        for item in items {
+            switch item {
+            case .command(let command):
+                guard failure == nil else {
+                    answers.append((command, nil))
+                    continue
+                }
+                switch run(command, now: now) {
+                case .answered(let response):
+                    answers.append((command, response))
+                case .started(let creation):
+                    answers.append((command, nil))
+                    started.append(creation)
+                }
+            case .recount(let request):
+                guard failure == nil else {
+                    recounts.append((request, .failure(WriterError.stopped)))
+                    continue
+                }
+                recounts.append((request, Result { try recount(request.eventID) }))
+            }
+            // Some errors (disk full, I/O) make SQLite roll back the whole transaction itself; then
+            // the earlier commands' work is gone too and the batch has failed.
+            if failure == nil && !connection.isInTransaction {
+                failure = LostTransaction(reason: "SQLite rolled the transaction back after a command failed")
+            }
+        }
+        if let step, failure == nil {
+            stepOutcome = run(step, now: now)
+            if !connection.isInTransaction {
+                failure = LostTransaction(reason: "the transaction was rolled back during a background step")
+            }
+        }
+
+        var commitNanoseconds: UInt64?
+        if failure == nil {
+            let start = Threads.monotonicNanoseconds()
+            do {
+                try connection.commit()
+                commitNanoseconds = Threads.monotonicNanoseconds() - start
+            } catch {
+                failure = error
+            }
+        }
+
+        // Completions for the background step, fired after the batch's own commands.
+        var stepAnswer: (command: WriteCommand, response: RenderedResponse)?
+        if let failure {
+            if connection.isInTransaction { try? connection.rollback() }
+            undo(to: 0)
+            record(failure)
+            // Nothing of this batch is stored: every command answers storageFailure, including
+            // creations that began here (their first chunk rolled back with the rest).
+            answers = answers.map { ($0.command, $0.command.render(.failed(.storageFailure))) }
+            recounts = recounts.map { ($0.request, .failure(failure)) }
+            switch (step, stepOutcome) {
+            case (let step?, nil):
+                // The step never ran (the batch failed first); it simply waits for the next batch.
+                background.append(step)
+            case (.creation(let creation)?, _?):
+                // Its chunk rolled back while earlier chunks stay committed: the creation has failed,
+                // and a clean-up removes what it left.
+                stepAnswer = (creation.command, creation.command.render(.failed(.storageFailure)))
+                background.append(.purge(EventPurge(creation: creation)))
+            case (.purge(let purge)?, _?):
+                purge.failures += 1
+                if purge.failures < EventPurge.maxAttempts { background.append(.purge(purge)) }
+            case (nil, _):
+                break
+            }
+        } else {
+            undoLog.removeAll(keepingCapacity: true)
+            background.append(contentsOf: started.map { .creation($0) })
+            switch stepOutcome {
+            case .continuing(let job):
+                background.append(job)
+            case .answered(let command, let response, let cleanup):
+                stepAnswer = (command, response)
+                if let cleanup { background.append(.purge(cleanup)) }
+            case .done, nil:
+                break
+            }
+        }
+
+        shared.statistics.withLock { statistics in
+            let commands = items.reduce(0) { count, item in
+                if case .command = item { return count + 1 }
+                return count
+            }
+            let size = commands + (step == nil ? 0 : 1)
+            statistics.batches += 1
+            statistics.commands += size
+            statistics.maxBatchSize = max(statistics.maxBatchSize, size)
+            if let commitNanoseconds { statistics.lastCommitNanoseconds = commitNanoseconds }
+            if failure != nil { statistics.failedBatches += 1 }
+        }
+
+        // Only now, after COMMIT returned (or the batch failed), does anyone hear of the outcome.
+        for (command, response) in answers {
+            if let response { command.completion(response) }
+        }
+        if let stepAnswer {
+            stepAnswer.command.completion(stepAnswer.response)
+        }
+        for (request, result) in recounts {
+            request.result.fulfil(result)
+        }
+    }
+
+    /// What running one command inside the batch produced.
+    private enum CommandResult {
+        /// The command is finished; this is its response, to be sent after COMMIT.
+        case answered(RenderedResponse)
+        /// An event creation that continues over later batches; it answers when its last chunk commits.
+        case started(EventCreation)
+    }
+
+    /// Runs `command` in its own savepoint; a failure undoes only this command and renders its error.
+    private func run(_ command: WriteCommand, now: Int64) -> CommandResult {
+        let mark = undoLog.count
+        do {
+            return try connection.withSavepoint("command") {
+                switch command.operation {
+                case .createEvent(let spec):
+                    return try beginCreation(spec, command: command, now: now)
+                }
+            }
+        } catch {
+            undo(to: mark)
+            guard let domainError = error as? DomainError else {
+                record(error)
+                return .answered(command.render(.failed(.storageFailure)))
+            }
+            return .answered(command.render(.failed(domainError)))
+        }
+    }
+
+    /// Reverses in-memory changes back to undo-log length `mark`, newest first.
+    private func undo(to mark: Int) {
+        while undoLog.count > mark {
+            undoLog.removeLast()()
+        }
+    }
+
+    private func record(_ error: any Error) {
+        shared.statistics.withLock { $0.lastError = "\(error)" }
+    }
+
+    // MARK: Event creation
+
+    /// Validates and starts creating an event: the event row (not yet complete), its sections and
+    /// the first chunk of seats. Small events complete at once.
+    private func beginCreation(_ spec: NewEvent, command: WriteCommand, now: Int64) throws -> CommandResult {
+        let problems = spec.validate()
+        guard problems.isEmpty else { throw DomainError.invalid(problems) }
+        let id = spec.eventID ?? configuration.ids.next(prefix: IDGenerator.Prefix.event, nowMs: now)
+        do {
+            try connection.run(
+                "INSERT INTO events(id, name, currency, total_seats, created_at_ms, complete) VALUES (?, ?, ?, ?, ?, 0)",
+                .text(id), .text(spec.name), .text(spec.currency), .integer(Int64(spec.totalSeats)), .integer(now))
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            throw DomainError.eventAlreadyExists
+        }
+        let key = connection.lastInsertRowID
+        let sections = spec.sections.map { Section(name: $0.name, seatCount: $0.seatCount, priceMinor: $0.priceMinor) }
+        let insertSection = try connection.statement(
+            """
+            INSERT INTO sections(event_key, section_index, name, seat_count, price_minor, available, held, sold)
+            VALUES (?, ?, ?, ?, ?, ?, 0, 0)
+            """)
+        for (position, section) in sections.enumerated() {
+            try insertSection.bindAll(
+                .integer(key), .integer(Int64(position)), .text(section.name), .integer(Int64(section.seatCount)),
+                .integer(section.priceMinor), .integer(Int64(section.seatCount)))
+            try insertSection.run()
+        }
+        let event = Event(
+            key: key, id: id, name: spec.name, currency: spec.currency, sections: sections, createdAtMs: now)
+        let creation = EventCreation(command: command, event: event)
+        try creation.insertNextChunk(connection, limit: configuration.seatsPerChunk)
+        guard creation.isComplete else { return .started(creation) }
+        let counts = try complete(creation)
+        return .answered(command.render(.eventCreated(event, counts)))
+    }
+
+    /// Marks the event complete and starts serving it from memory.
+    private func complete(_ creation: EventCreation) throws -> InventoryCounts {
+        let event = creation.event
+        try connection.run("UPDATE events SET complete = 1 WHERE key = ?", .integer(event.key))
+        let live = LiveEvent(event: event, index: SeatIndex(event: event))
+        events[event.id] = live
+        undoLog.append { [unowned self] in self.events[event.id] = nil }
+        return live.index.counts
+    }
+
+    // MARK: Background steps
+
+    /// What one background step produced.
+    private enum StepOutcome {
+        /// More steps to come; the job goes to the back of the line.
+        case continuing(BackgroundJob)
+        /// A creation finished (or failed): its command's response, and a clean-up to run if it failed.
+        case answered(WriteCommand, RenderedResponse, cleanup: EventPurge?)
+        /// A clean-up finished.
+        case done
+    }
+
+    private func run(_ job: BackgroundJob, now: Int64) -> StepOutcome {
+        switch job {
+        case .creation(let creation):
+            let mark = undoLog.count
+            do {
+                let counts = try connection.withSavepoint("chunk") { () throws -> InventoryCounts? in
+                    try creation.insertNextChunk(connection, limit: configuration.seatsPerChunk)
+                    return creation.isComplete ? try complete(creation) : nil
+                }
+                guard let counts else { return .continuing(job) }
+                return .answered(creation.command, creation.command.render(.eventCreated(creation.event, counts)), cleanup: nil)
+            } catch {
+                undo(to: mark)
+                record(error)
+                return .answered(
+                    creation.command, creation.command.render(.failed(.storageFailure)),
+                    cleanup: EventPurge(creation: creation))
+            }
+        case .purge(let purge):
+            do {
+                let finished = try connection.withSavepoint("chunk") {
+                    try purge.deleteNextChunk(connection, limit: configuration.seatsPerChunk)
+                }
+                return finished ? .done : .continuing(job)
+            } catch {
+                record(error)
+                // Give up after a few attempts: the rows stay marked incomplete, and start-up removes
+                // them, so a persistent error cannot keep the writer (or its shutdown) busy forever.
+                purge.failures += 1
+                return purge.failures < EventPurge.maxAttempts ? .continuing(job) : .done
+            }
+        }
+    }
+
+    // MARK: Start-up
+
+    /// Deletes events whose creation never finished (the process stopped between chunks). Their
+    /// creators never got a 201, so a retry with the same id must find the id free again.
+    private func removeIncompleteEvents() throws {
+        for row in try InventoryQueries.eventRows(connection, complete: false) {
+            try connection.inTransaction {
+                try connection.run("DELETE FROM seats WHERE event_key = ?", .integer(row.key))
+                try connection.run("DELETE FROM sections WHERE event_key = ?", .integer(row.key))
+                // With foreign keys on, this also checks that no reservation refers to the event,
+                // which reads the reservations table; acceptable for a rare start-up repair.
+                try connection.run("DELETE FROM events WHERE key = ?", .integer(row.key))
+            }
+        }
+    }
+
+    /// Rebuilds every complete event's seat index from its seat rows (one pass per event, at
+    /// start-up only) and repairs section counters that disagree with the rows.
+    private func rebuildIndexes() throws {
+        for row in try InventoryQueries.eventRows(connection, complete: true) {
+            let (sections, stored) = try InventoryQueries.sections(connection, eventKey: row.key)
+            let event = InventoryQueries.event(row, sections)
+            var index = SeatIndex(event: event)
+            try connection.withStatement(
+                "SELECT section_index, seat_number, status FROM seats WHERE event_key = ? AND status != 0"
+            ) { statement in
+                try statement.bind(1, row.key)
+                while try statement.step() {
+                    let seat = SeatPosition(section: statement.int(0), number: statement.int(1))
+                    let status = InventoryQueries.seatStatus(statement.int64(2))
+                    guard index.restore(seat, as: status) else {
+                        throw WriterError.inconsistentData("event \(row.id) has an impossible seat row \(seat)")
+                    }
+                }
+            }
+            let counts = index.counts
+            if counts.sections != stored {
+                try repairCounters(eventKey: row.key, counts)
+                record(WriterError.inconsistentData("event \(row.id): section counters repaired from seat rows"))
+            }
+            events[event.id] = LiveEvent(event: event, index: index)
+        }
+    }
+
+    private func repairCounters(eventKey: Int64, _ counts: InventoryCounts) throws {
+        try connection.inTransaction {
+            for (position, section) in counts.sections.enumerated() {
+                try connection.run(
+                    "UPDATE sections SET available = ?, held = ?, sold = ? WHERE event_key = ? AND section_index = ?",
+                    .integer(Int64(section.available)), .integer(Int64(section.held)), .integer(Int64(section.sold)),
+                    .integer(eventKey), .integer(Int64(position)))
+            }
+        }
+    }
+
+    // MARK: Recount
+
+    /// Counts `id`'s seats from SQL and compares them with the index and the section counters.
+    func recount(_ id: EventID) throws -> RecountReport? {
+        guard let live = events[id] else { return nil }
+        let (_, stored) = try InventoryQueries.sections(connection, eventKey: live.event.key)
+        var rows = [RecountReport.Tally](repeating: RecountReport.Tally(), count: live.event.sections.count)
+        var mismatched = 0
+        try connection.withStatement("SELECT section_index, seat_number, status FROM seats WHERE event_key = ?") {
+            statement in
+            try statement.bind(1, live.event.key)
+            while try statement.step() {
+                let seat = SeatPosition(section: statement.int(0), number: statement.int(1))
+                let status = InventoryQueries.seatStatus(statement.int64(2))
+                guard rows.indices.contains(seat.section) else {
+                    mismatched += 1
+                    continue
+                }
+                rows[seat.section].add(status)
+                if live.index.status(of: seat) != status { mismatched += 1 }
+            }
+        }
+        let sections = live.event.sections.indices.map { position in
+            let indexCounts = live.index.sections[position]
+            let counters = position < stored.count ? stored[position] : nil
+            return RecountReport.SectionReport(
+                name: live.event.sections[position].name,
+                seatCount: live.event.sections[position].seatCount,
+                seatRows: rows[position],
+                counters: counters.map { RecountReport.Tally(available: $0.available, held: $0.held, sold: $0.sold) }
+                    ?? RecountReport.Tally(),
+                index: RecountReport.Tally(
+                    available: indexCounts.available, held: indexCounts.held, sold: indexCounts.sold))
+        }
+        return RecountReport(eventID: id, sections: sections, mismatchedSeats: mismatched)
+    }
+}
+
+/// A unit of background work, one step per batch.
+enum BackgroundJob {
+    case creation(EventCreation)
+    case purge(EventPurge)
+}
+
+/// The transaction vanished under a batch (SQLite rolled it back after an I/O or disk-full error).
+struct LostTransaction: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "transaction lost: \(reason)" }
+}
