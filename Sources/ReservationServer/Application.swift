@@ -1,12 +1,16 @@
 import API
 import CLinux
+import Dispatch
+import Foundation
 import EventLoop
 import Glibc
 import HTTPServer
 import Logging
+import Reservations
+import Storage
 
 /// Wires the layers together, runs until SIGTERM/SIGINT, then drains and returns the exit status.
-final class Application {
+final class Application: Sendable {
     let configuration: Configuration
     let log: Log
 
@@ -16,6 +20,7 @@ final class Application {
     }
 
     func run() -> Int32 {
+        defer { log.flushAndStop() }
         let openFileLimit = Socket.raiseOpenFileLimit()
         log.info("starting", [
             "version": "0.1.0",
@@ -23,21 +28,47 @@ final class Application {
             "port": .int(Int64(configuration.port)),
             "threads": .int(Int64(configuration.threadCount)),
             "maxConnections": .int(Int64(configuration.connectionsMax)),
+            "db": .string(configuration.databasePath),
+            "synchronous": .string(configuration.synchronousFull ? "FULL" : "NORMAL"),
+            "demo": .bool(configuration.demo),
             "openFileLimit": .int(Int64(openFileLimit)),
         ])
 
+        // Storage: the writer opens, migrates and rebuilds in the background while the port opens,
+        // so liveness answers at once and readiness follows.
+        var options = SQLiteOptions()
+        options.synchronous = configuration.synchronousFull ? .full : .normal
+        let writer: Writer
+        do {
+            writer = try Writer(configuration: Writer.Configuration(
+                path: configuration.databasePath, options: options,
+                queueCapacity: configuration.writerQueueCapacity, batchLimit: configuration.writerBatchLimit))
+        } catch {
+            log.error("cannot start the writer", ["error": .string(String(describing: error))])
+            return 1
+        }
+        let readiness = Readiness()
+        let readers = PerLoop<any InventoryReader>((0..<configuration.threadCount).map { _ in
+            LazyInventoryReader(path: configuration.databasePath, options: options)
+        })
+        var apiConfiguration = APIConfiguration()
+        apiConfiguration.quantityMax = 10
+        let api = ReservationAPI(configuration: apiConfiguration, commands: writer, readers: readers, readiness: readiness, log: log)
+
         var routes = RouterBuilder()
-        HealthRoutes.register(on: &routes)
+        HealthRoutes.register(on: &routes, readiness: readiness)
+        api.register(on: &routes)
         let router: Router
         do {
             router = try routes.build()
         } catch {
             log.error("invalid routes", ["error": .string(error.description)])
-            log.flushAndStop()
             return 1
         }
 
-        let server = HTTPServer(router: router, configuration: configuration.http, loopCount: configuration.threadCount)
+        let server = HTTPServer(router: router, configuration: configuration.http, loopCount: configuration.threadCount) { loop in
+            readers[loop].resetStatements()
+        }
         var loopConfiguration = EventLoopConfiguration()
         loopConfiguration.host = configuration.host
         loopConfiguration.port = configuration.port
@@ -48,24 +79,68 @@ final class Application {
             group = try EventLoopGroup(configuration: loopConfiguration, service: server)
         } catch {
             log.error("cannot listen", ["error": .string(error.description)])
-            log.flushAndStop()
+            writer.shutdown()
             return 1
         }
         let signals = clinux_signalfd_term_int()
         guard signals >= 0 else {
             log.error("cannot create signalfd", ["errno": .int(Int64(errno))])
-            log.flushAndStop()
             return 1
         }
         group.start()
         log.info("listening", ["host": .string(configuration.host), "port": .int(Int64(group.port))])
 
+        let storageOptions = options
+        let startup = DispatchSemaphore(value: 0)
+        let startupFailed = StartupResult()
+        Thread.detachNewThread { [self] in
+            do {
+                try writer.waitUntilReady()
+                if configuration.demo { try loadDemo(writer: writer, path: configuration.databasePath, options: storageOptions) }
+                readiness.markReady()
+                let statistics = writer.statistics
+                log.info("ready", ["writerBatches": .int(Int64(statistics.batches))])
+            } catch {
+                startupFailed.set("\(error)")
+                log.error("start-up failed", ["error": .string(String(describing: error))])
+                kill(getpid(), SIGTERM)
+            }
+            startup.signal()
+        }
+
         let signal = waitForSignal(signals)
+        readiness.markDraining()
         log.info("shutting down", ["signal": .int(Int64(signal)), "graceSeconds": .double(configuration.shutdownGraceSeconds)])
         let clean = group.shutdown(graceSeconds: configuration.shutdownGraceSeconds)
-        log.info("stopped", ["drainedWithinGrace": .bool(clean)])
-        log.flushAndStop()
-        return 0
+        writer.shutdown()
+        let statistics = writer.statistics
+        log.info("stopped", ["drainedWithinGrace": .bool(clean), "writerBatches": .int(Int64(statistics.batches)),
+                             "writerCommands": .int(Int64(statistics.commands)), "meanBatchSize": .double(statistics.meanBatchSize)])
+        _ = startup.wait(timeout: .now() + 1)
+        return startupFailed.value == nil ? 0 : 1
+    }
+
+    /// Creates `evt_2025_1001` (sections A–E, 100 seats each, 10000 KRW) unless it exists.
+    private func loadDemo(writer: Writer, path: String, options: SQLiteOptions) throws {
+        let reader = try SQLiteInventoryReader(path: path, options: options)
+        if try reader.event("evt_2025_1001") != nil { return }
+        let demo = NewEvent(eventID: "evt_2025_1001", name: "Traffic Tacos demo concert", currency: "KRW",
+                            sections: ["A", "B", "C", "D", "E"].map { SectionSpec(name: $0, seatCount: 100, priceMinor: 10_000) })
+        let done = DispatchSemaphore(value: 0)
+        let status = StartupResult()
+        let command = WriteCommand(operation: .createEvent(demo), render: { outcome in
+            if case .failed(let error) = outcome { return RenderedResponse(status: error.httpStatus) }
+            return RenderedResponse(status: 201)
+        }, completion: { rendered in
+            status.set(String(rendered.status))
+            done.signal()
+        })
+        guard writer.submit(command) else { throw StartupError(description: "the writer refused the demo event") }
+        done.wait()
+        guard let result = status.value, result == "201" || result == "409" else {
+            throw StartupError(description: "creating the demo event answered \(status.value ?? "nothing")")
+        }
+        log.info("demo event loaded", ["eventId": "evt_2025_1001"])
     }
 
     /// Blocks until SIGTERM or SIGINT arrives on the signalfd; returns its number.
@@ -77,4 +152,8 @@ final class Application {
             if number > 0 { return number }
         }
     }
+}
+
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
 }

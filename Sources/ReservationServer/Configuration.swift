@@ -12,6 +12,11 @@ struct Configuration: Sendable {
     var shutdownGraceSeconds = 10.0
     var logLevel = LogLevel.info
     var http = HTTPServerConfiguration()
+    var databasePath = "./data/reservations.db"
+    var demo = false
+    var synchronousFull = true
+    var writerQueueCapacity = 8192
+    var writerBatchLimit = 512
 
     /// Cross-checks how the limits relate; returns a message for the first problem.
     func validate() -> String? {
@@ -59,6 +64,26 @@ enum ConfigurationParser {
         OptionSpec(flag: "--log-level", environment: "LOG_LEVEL", valueName: "LEVEL", help: "debug, info, warn or error (default info)") { config, value throws(ConfigurationError) in
             guard let level = LogLevel(name: value) else { throw ConfigurationError(description: "--log-level must be one of debug, info, warn, error (got \"\(value)\")") }
             config.logLevel = level
+        },
+        OptionSpec(flag: "--db", environment: "DB_PATH", valueName: "PATH", help: "SQLite database file; directories are created (default ./data/reservations.db)") { config, value throws(ConfigurationError) in
+            guard !value.isEmpty else { throw ConfigurationError(description: "--db must not be empty") }
+            config.databasePath = value
+        },
+        OptionSpec(flag: "--demo", environment: "DEMO", valueName: nil, help: "create the demo event evt_2025_1001 (A-E x 100 seats, 10000 KRW) if it is missing") { config, value throws(ConfigurationError) in
+            config.demo = value == "true"
+        },
+        OptionSpec(flag: "--synchronous", environment: "DB_SYNCHRONOUS", valueName: "MODE", help: "FULL (a 2xx is on disk, default) or NORMAL (faster; the last commits may be lost on power loss)") { config, value throws(ConfigurationError) in
+            switch value.uppercased() {
+            case "FULL": config.synchronousFull = true
+            case "NORMAL": config.synchronousFull = false
+            default: throw ConfigurationError(description: "--synchronous must be FULL or NORMAL (got \"\(value)\")")
+            }
+        },
+        OptionSpec(flag: "--writer-queue-capacity", environment: "WRITER_QUEUE_CAPACITY", valueName: "N", help: "changes waiting for the writer before new ones get 503 (default 8192)") { config, value throws(ConfigurationError) in
+            config.writerQueueCapacity = try integer(value, "--writer-queue-capacity", 1...1_000_000)
+        },
+        OptionSpec(flag: "--writer-batch-max", environment: "WRITER_BATCH_MAX", valueName: "N", help: "changes committed together in one transaction at most (default 512)") { config, value throws(ConfigurationError) in
+            config.writerBatchLimit = try integer(value, "--writer-batch-max", 1...100_000)
         },
         OptionSpec(flag: "--request-line-bytes-max", environment: "REQUEST_LINE_BYTES_MAX", valueName: "BYTES", help: "longest request line; longer → 414 (default 8192)") { config, value throws(ConfigurationError) in
             config.http.limits.requestLineBytesMax = try integer(value, "--request-line-bytes-max", 1...1_048_576)

@@ -1,0 +1,39 @@
+import Foundation
+import Reservations
+import Storage
+import Synchronization
+
+/// A string set once by one thread and read by another.
+final class StartupResult: Sendable {
+    private let text = Mutex<String?>(nil)
+    func set(_ value: String) { text.withLock { $0 = value } }
+    var value: String? { text.withLock { $0 } }
+}
+
+/// A loop's inventory reader, opened on first use on that loop's thread: the database file may not
+/// be in WAL mode until the writer's start-up has run, and a connection belongs to one thread.
+final class LazyInventoryReader: InventoryReader, @unchecked Sendable {  // used only on its own loop thread
+    private let path: String
+    private let options: SQLiteOptions
+    private var reader: SQLiteInventoryReader?
+
+    init(path: String, options: SQLiteOptions) {
+        self.path = path
+        self.options = options
+    }
+
+    private func open() throws -> SQLiteInventoryReader {
+        if let reader { return reader }
+        let opened = try SQLiteInventoryReader(path: path, options: options)
+        reader = opened
+        return opened
+    }
+
+    func event(_ id: EventID) throws -> (event: Event, counts: InventoryCounts)? { try open().event(id) }
+
+    func seats(eventID: EventID, status: SeatStatus?, section: String?, limit: Int, cursor: String?) throws -> SeatPage {
+        try open().seats(eventID: eventID, status: status, section: section, limit: limit, cursor: cursor)
+    }
+
+    func resetStatements() { reader?.resetStatements() }
+}
