@@ -141,6 +141,20 @@ public struct RequestContext {
         return resolved
     }
 
+    /// The W3C `traceparent` for work this request causes (e.g. outbox events): the incoming header
+    /// when it is valid, otherwise version 00 with this request's trace id and a new span id.
+    public mutating func traceparent() -> String {
+        if let span = header("traceparent"), TraceID.parseTraceparent(UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.end])) != nil {
+            return string(of: span)
+        }
+        var out = Array("00-".utf8)
+        out.append(contentsOf: traceID().hexBytes)
+        out.append(0x2D)
+        TraceID.appendHex(loopState.random.next() | 1, to: &out)
+        out.append(contentsOf: "-01".utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Promises an answer later; nil when the loop cannot take more pending answers (answer 503).
     /// The connection reads no further pipelined request until the promise is completed.
     public mutating func deferResponse() -> ResponsePromise? {
