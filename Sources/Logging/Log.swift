@@ -75,8 +75,11 @@ public final class Log: Sendable {
     public func warn(_ message: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { log(.warn, message, fields) }
     public func error(_ message: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { log(.error, message, fields) }
 
-    public func log(_ level: LogLevel, _ message: String, _ fields: KeyValuePairs<String, LogValue>) {
-        guard enabled(level) else { return }
+    /// Logs at info whatever the level: for the few lines tools depend on (e.g. `listening`).
+    public func always(_ message: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { log(.info, message, fields, force: true) }
+
+    public func log(_ level: LogLevel, _ message: String, _ fields: KeyValuePairs<String, LogValue>, force: Bool = false) {
+        guard force || enabled(level) else { return }
         var line: [UInt8] = []
         line.reserveCapacity(128)
         line.append(contentsOf: #"{"ts":""#.utf8)

@@ -88,7 +88,7 @@ final class Application: Sendable {
             return 1
         }
         group.start()
-        log.info("listening", ["host": .string(configuration.host), "port": .int(Int64(group.port))])
+        log.always("listening", ["host": .string(configuration.host), "port": .int(Int64(group.port))])
 
         let storageOptions = options
         let startup = DispatchSemaphore(value: 0)
