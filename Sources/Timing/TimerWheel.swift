@@ -27,10 +27,13 @@ public struct TimerHandle: Hashable, Sendable {
 /// slab indices, one list per bucket, so there is no allocation per timer once the slab
 /// has grown, and a handle is just a slot index plus a generation.
 ///
-/// Firing rule: `advance(toNanoseconds:)` fires exactly the timers whose deadline is at
-/// or before the new time, and never one whose deadline is later. Within one advance,
-/// timers fire in order of their deadline's tick (deadline rounded up to a tick
-/// boundary); timers sharing a tick fire in no particular order.
+/// Firing rule: a deadline is rounded up to the next tick boundary (`startNanoseconds`
+/// plus a whole number of ticks), and the timer fires in the first `advance` whose time
+/// reaches that boundary. So a timer never fires before its deadline and, if `advance`
+/// is called promptly, less than one tick after it. The exception is a deadline already
+/// at or before the wheel's time when scheduled: it fires in the very next `advance`.
+/// Within one advance timers fire in order of their rounded deadlines; timers sharing a
+/// tick fire in no particular order.
 public struct TimerWheel<Payload> {
     /// One timer, or one free slab slot. Kept small: 2M of these must fit in well under 100 MB.
     struct Node {
@@ -131,7 +134,10 @@ public struct TimerWheel<Payload> {
         isLive(handle)
     }
 
-    /// Moves the wheel's clock to `now`, calling `fire` for every timer whose deadline is at or before it.
+    /// Moves the wheel's clock to `now`, calling `fire` for every timer that is due by then.
+    ///
+    /// Due means the deadline, rounded up to a tick boundary, is at or before `now`, or the
+    /// deadline had already passed when the timer was scheduled (see the type's firing rule).
     ///
     /// `fire` must not touch this wheel (Swift's exclusivity rules forbid it); collect
     /// follow-up work and schedule it after `advance` returns. A `now` earlier than the
