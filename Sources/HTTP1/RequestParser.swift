@@ -61,7 +61,7 @@ public struct RequestParser: Sendable {
         while position < count {
             guard let found = memchr(base + position, 0x0A, count - position) else {
                 position = count
-                return checkPartialLine(count)
+                return checkPartialLine(bytes, count)
             }
             let lineFeed = base.distance(to: UnsafeRawPointer(found))
             position = lineFeed + 1
@@ -87,14 +87,16 @@ public struct RequestParser: Sendable {
         return .incomplete
     }
 
-    /// Refuses a line still without its end that already exceeds its limit (one byte of slack for
-    /// a CR whose LF has not arrived yet).
-    private func checkPartialLine(_ count: Int) -> Result {
+    /// Refuses a line still without its end that can no longer fit its limit: the request line
+    /// (its CRLF excluded) however it ends, or a header line, which still needs at least an LF. A
+    /// trailing CR may be the start of the line's CRLF, and a lone CR may start the blank line.
+    private func checkPartialLine(_ bytes: UnsafeRawBufferPointer, _ count: Int) -> Result {
+        let endsWithCarriageReturn = bytes[count - 1] == 0x0D
         if requestLineEnd < 0 {
-            if count - lineStart > limits.requestLineBytesMax + 1 {
+            if count - lineStart - (endsWithCarriageReturn ? 1 : 0) > limits.requestLineBytesMax {
                 return .failed(HTTPParseError(.uriTooLong, "request line longer than \(limits.requestLineBytesMax) bytes"))
             }
-        } else if count - requestLineEnd > limits.headerBlockBytesMax + 1 {
+        } else if !(count - lineStart == 1 && endsWithCarriageReturn), count - requestLineEnd + 1 > limits.headerBlockBytesMax {
             return .failed(HTTPParseError(.headerFieldsTooLarge, "header block larger than \(limits.headerBlockBytesMax) bytes"))
         }
         return .incomplete
