@@ -112,6 +112,10 @@ public struct ChunkedDecoder: Sendable {
                 }
                 if byte == 0x0A {
                     if trailerLineBytes == 0 {
+                        // The section excludes this blank line, which may be a bare LF.
+                        if trailerBytes - (sawCarriageReturn ? 2 : 1) > limits.headerBlockBytesMax {
+                            return .failed(HTTPParseError(.headerFieldsTooLarge, "trailer section larger than \(limits.headerBlockBytesMax) bytes"))
+                        }
                         state = .done
                         return .complete(consumed: index)
                     }
