@@ -225,8 +225,8 @@ public struct RequestParser: Sendable {
         if transferEncodingSeen && head.minorVersion == 0 {
             return .failed(HTTPParseError(.badRequest, "Transfer-Encoding in an HTTP/1.0 request"))
         }
-        // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host field.
-        if head.minorVersion == 1 && hostCount != 1 {
+        // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host field, and no request has two.
+        if hostCount > 1 || (head.minorVersion == 1 && hostCount == 0) {
             return .failed(HTTPParseError(.badRequest, hostCount == 0 ? "missing Host header" : "more than one Host header"))
         }
         if case .contentLength(let length) = head.framing, length > limits.bodyBytesMax {
