@@ -185,7 +185,12 @@ public struct RequestParser: Sendable {
     private mutating func interpretHeader(_ bytes: UnsafeRawBufferPointer, name: ByteSpan, value: ByteSpan, into head: inout RequestHead) -> HTTPParseError? {
         switch name.count {
         case 14 where HTTPBytes.equalsLowercase(bytes, name, "content-length"):
-            guard let length = HTTPBytes.parseDecimal(bytes, value) else { return HTTPParseError(.badRequest, "invalid Content-Length") }
+            // RFC 9110 §8.6: a length may have any number of digits; one too long to parse is
+            // certainly over the body limit, so it counts as Int.max and is answered with 413.
+            let tooLong = value.count > 18 && (value.start..<value.end).allSatisfy { HTTPBytes.isDigit(bytes[$0]) }
+            guard let length = tooLong ? Int.max : HTTPBytes.parseDecimal(bytes, value) else {
+                return HTTPParseError(.badRequest, "invalid Content-Length")
+            }
             if contentLengthSeen, case .contentLength(let earlier) = head.framing, earlier != length {
                 return HTTPParseError(.badRequest, "conflicting Content-Length values")
             }
