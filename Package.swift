@@ -52,6 +52,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // libFuzzer entry point for the HTTP/1.1 parser (see Sources/HTTP1Fuzz/Fuzz.swift).
+        .executableTarget(name: "HTTP1Fuzz", dependencies: ["HTTP1"], exclude: ["http.dict", "seeds"], swiftSettings: strict),
+
         // Shared by the test targets: a blocking HTTP client for live socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),

@@ -29,6 +29,7 @@ public struct ChunkedDecoder: Sendable {
     private var size = 0
     private var sizeDigits = 0
     private var inExtension = false
+    private var sizeEnded = false
     private var decodedBytes = 0
     private var trailerBytes = 0
     private var trailerCount = 0
@@ -57,6 +58,7 @@ public struct ChunkedDecoder: Sendable {
                     lineBytes = 0
                     sawCarriageReturn = false
                     inExtension = false
+                    sizeEnded = false
                     sizeDigits = 0
                     if size == 0 {
                         state = .trailers
@@ -72,7 +74,7 @@ public struct ChunkedDecoder: Sendable {
                     if (byte < 0x20 && byte != 0x09) || byte == 0x7F { return .failed(HTTPParseError(.badRequest, "control character in chunk extension")) }
                     continue
                 }
-                if let digit = Self.hexValue(byte) {
+                if let digit = Self.hexValue(byte), !sizeEnded {
                     guard sizeDigits < 15 else { return .failed(HTTPParseError(.badRequest, "chunk size too large")) }
                     size = size << 4 | digit
                     sizeDigits += 1
@@ -82,7 +84,8 @@ public struct ChunkedDecoder: Sendable {
                 } else if byte == 0x3B && sizeDigits > 0 {
                     inExtension = true
                 } else if (byte == 0x20 || byte == 0x09) && sizeDigits > 0 {
-                    // BWS before an extension (RFC 9112 §7.1.1).
+                    // BWS before an extension (RFC 9112 §7.1.1); it ends the size.
+                    sizeEnded = true
                     continue
                 } else {
                     return .failed(HTTPParseError(.badRequest, "invalid chunk size"))
@@ -109,6 +112,10 @@ public struct ChunkedDecoder: Sendable {
                 }
                 if byte == 0x0A {
                     if trailerLineBytes == 0 {
+                        // The section excludes this blank line, which may be a bare LF.
+                        if trailerBytes - (sawCarriageReturn ? 2 : 1) > limits.headerBlockBytesMax {
+                            return .failed(HTTPParseError(.headerFieldsTooLarge, "trailer section larger than \(limits.headerBlockBytesMax) bytes"))
+                        }
                         state = .done
                         return .complete(consumed: index)
                     }

@@ -61,7 +61,7 @@ public struct RequestParser: Sendable {
         while position < count {
             guard let found = memchr(base + position, 0x0A, count - position) else {
                 position = count
-                return checkPartialLine(count)
+                return checkPartialLine(bytes, count)
             }
             let lineFeed = base.distance(to: UnsafeRawPointer(found))
             position = lineFeed + 1
@@ -87,14 +87,16 @@ public struct RequestParser: Sendable {
         return .incomplete
     }
 
-    /// Refuses a line still without its end that already exceeds its limit (one byte of slack for
-    /// a CR whose LF has not arrived yet).
-    private func checkPartialLine(_ count: Int) -> Result {
+    /// Refuses a line still without its end that can no longer fit its limit: the request line
+    /// (its CRLF excluded) however it ends, or a header line, which still needs at least an LF. A
+    /// trailing CR may be the start of the line's CRLF, and a lone CR may start the blank line.
+    private func checkPartialLine(_ bytes: UnsafeRawBufferPointer, _ count: Int) -> Result {
+        let endsWithCarriageReturn = bytes[count - 1] == 0x0D
         if requestLineEnd < 0 {
-            if count - lineStart > limits.requestLineBytesMax + 1 {
+            if count - lineStart - (endsWithCarriageReturn ? 1 : 0) > limits.requestLineBytesMax {
                 return .failed(HTTPParseError(.uriTooLong, "request line longer than \(limits.requestLineBytesMax) bytes"))
             }
-        } else if count - requestLineEnd > limits.headerBlockBytesMax + 1 {
+        } else if !(count - lineStart == 1 && endsWithCarriageReturn), count - requestLineEnd + 1 > limits.headerBlockBytesMax {
             return .failed(HTTPParseError(.headerFieldsTooLarge, "header block larger than \(limits.headerBlockBytesMax) bytes"))
         }
         return .incomplete
@@ -183,7 +185,12 @@ public struct RequestParser: Sendable {
     private mutating func interpretHeader(_ bytes: UnsafeRawBufferPointer, name: ByteSpan, value: ByteSpan, into head: inout RequestHead) -> HTTPParseError? {
         switch name.count {
         case 14 where HTTPBytes.equalsLowercase(bytes, name, "content-length"):
-            guard let length = HTTPBytes.parseDecimal(bytes, value) else { return HTTPParseError(.badRequest, "invalid Content-Length") }
+            // RFC 9110 §8.6: a length may have any number of digits; one too long to parse is
+            // certainly over the body limit, so it counts as Int.max and is answered with 413.
+            let tooLong = value.count > 18 && (value.start..<value.end).allSatisfy { HTTPBytes.isDigit(bytes[$0]) }
+            guard let length = tooLong ? Int.max : HTTPBytes.parseDecimal(bytes, value) else {
+                return HTTPParseError(.badRequest, "invalid Content-Length")
+            }
             if contentLengthSeen, case .contentLength(let earlier) = head.framing, earlier != length {
                 return HTTPParseError(.badRequest, "conflicting Content-Length values")
             }
@@ -223,8 +230,8 @@ public struct RequestParser: Sendable {
         if transferEncodingSeen && head.minorVersion == 0 {
             return .failed(HTTPParseError(.badRequest, "Transfer-Encoding in an HTTP/1.0 request"))
         }
-        // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host field.
-        if head.minorVersion == 1 && hostCount != 1 {
+        // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host field, and no request has two.
+        if hostCount > 1 || (head.minorVersion == 1 && hostCount == 0) {
             return .failed(HTTPParseError(.badRequest, hostCount == 0 ? "missing Host header" : "more than one Host header"))
         }
         if case .contentLength(let length) = head.framing, length > limits.bodyBytesMax {
