@@ -323,14 +323,17 @@ public struct TimerWheel<Payload> {
         let occupied = occupiedSlots[level]
         let current = Int((nextTick >> shift) & TimerWheel.slotMask)
         let currentBit = UInt64(1) << UInt64(current)
+        let laterSlots = occupied & ~((currentBit << 1) &- 1)
+        let earlierSlots = occupied & (currentBit &- 1)
         let slot: Int
         if occupied & currentBit != 0 && nextTick & (bucketTicks - 1) == 0 {
             // The current bucket's turn is exactly nextTick and has not been handled yet.
             slot = current
-        } else if case let later = occupied & ~((currentBit << 1) &- 1), later != 0 {
-            slot = later.trailingZeroBitCount
-        } else if case let earlier = occupied & (currentBit &- 1), earlier != 0 {
-            slot = earlier.trailingZeroBitCount
+        } else if laterSlots != 0 {
+            slot = laterSlots.trailingZeroBitCount
+        } else if earlierSlots != 0 {
+            // Wrapped around: these buckets come due in the next rotation of this level.
+            slot = earlierSlots.trailingZeroBitCount
         } else {
             slot = current
         }
