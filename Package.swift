@@ -36,14 +36,14 @@ let package = Package(
         // Transport: sockets and loops, then HTTP/1.1 bytes, then the server that joins them.
         .target(name: "EventLoop", dependencies: ["CLinux", "Bytes"], swiftSettings: hot),
         .target(name: "HTTP1", dependencies: ["Bytes", "Timing"], swiftSettings: hot),
-        .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Bytes", "JSON", "Timing", "Metrics"], swiftSettings: hot),
+        .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Bytes", "JSON", "Timing", "Metrics", "Logging"], swiftSettings: hot),
 
         // Domain and storage.
         .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Metrics"], swiftSettings: strict),
 
         // REST handlers, JSON shapes, error mapping.
-        .target(name: "API", dependencies: ["HTTPServer", "Reservations", "JSON", "Crypto", "Metrics"], swiftSettings: strict),
+        .target(name: "API", dependencies: ["HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
 
         // The executable: configuration, wiring, signals, start-up recovery.
         .executableTarget(

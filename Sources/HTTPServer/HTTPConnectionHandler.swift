@@ -6,6 +6,7 @@ import HTTP1
 final class LoopState: @unchecked Sendable {  // used only on its own loop thread (created once per loop, indexed by loop)
     var dateCache = DateCache()
     var random = FastRandom()
+    var observability = LoopObservability()
 
     func newTraceID() -> TraceID {
         TraceID(high: random.next(), low: random.next())
@@ -43,6 +44,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
     // The request whose answer is awaited.
     private var awaitingKeepAlive = true
     private var awaitingHead = false
+    /// The request being answered, for metrics, the access log and the traceparent header.
+    private var record = RequestRecord()
 
     init(server: HTTPServer, connection: Connection, loopState: LoopState) {
         self.server = server
@@ -200,11 +203,14 @@ final class HTTPConnectionHandler: ConnectionHandler {
         var parameters = PathParameters()
         state = .head
         connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+        beginRecord(bytes: bytes)
         switch server.router.match(head.method, path: head.path, in: bytes, parameters: &parameters) {
         case .found(let route):
+            record.route = route.template
+            record.routeIndex = route.index
             var context = RequestContext(bytes: bytes, head: head, body: body, parameters: parameters, route: route,
                                          connection: connection, loopState: loopState,
-                                         receivedAtMilliseconds: connection.loop.wallMilliseconds)
+                                         receivedAtMilliseconds: connection.loop.wallMilliseconds, traceID: record.traceID)
             switch route.handler(&context) {
             case .respond(let response):
                 write(response, keepAlive: keepAlive && !response.closeConnection, isHead: isHead)
@@ -215,23 +221,45 @@ final class HTTPConnectionHandler: ConnectionHandler {
                 state = .awaiting
             }
         case .methodNotAllowed(let allow):
+            record.route = "METHOD_NOT_ALLOWED"
+            record.routeIndex = server.router.routeCount + 1
             let response = errorResponse(status: 405, code: "METHOD_NOT_ALLOWED", message: "\(head.method) is not allowed here",
                                          bytes: bytes, headers: [HTTPHeader("allow", allow)])
             write(response, keepAlive: keepAlive, isHead: isHead)
         case .notFound:
+            record.route = "NOT_FOUND"
+            record.routeIndex = server.router.routeCount
             let response = errorResponse(status: 404, code: "NOT_FOUND", message: "no route for this path", bytes: bytes)
             write(response, keepAlive: keepAlive, isHead: isHead)
         }
     }
 
+    /// Starts the record of a parsed request: its clock, its trace id (the incoming `traceparent`'s
+    /// or a new one) and, when the access log will want it, the caller.
+    private func beginRecord(bytes: UnsafeRawBufferPointer) {
+        record.hasRecord = server.observability != nil
+        record.method = head.method
+        record.startNanoseconds = server.observability == nil ? 0 : MonotonicClock.nanoseconds()
+        record.traceID = loopState.newTraceID()
+        record.user = nil
+        for field in head.headers where field.name.count == 11 && HTTPBytes.equalsLowercase(bytes, field.name, "traceparent") {
+            if let incoming = TraceID.parseTraceparent(UnsafeRawBufferPointer(rebasing: bytes[field.value.start..<field.value.end])) {
+                record.traceID = incoming
+            }
+            break
+        }
+        if let observability = server.observability, observability.log != nil, loopState.observability.sampled(observability.accessLogSampleRate) {
+            record.user = "anonymous"
+            for field in head.headers where field.name.count == 9 && HTTPBytes.equalsLowercase(bytes, field.name, "x-user-id") {
+                record.user = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[field.value.start..<field.value.end]), as: UTF8.self)
+                break
+            }
+        }
+    }
+
     private func errorResponse(status: Int, code: String, message: String, bytes: UnsafeRawBufferPointer, headers: [HTTPHeader] = []) -> HTTPResponse {
         let path = head.path.isEmpty ? "" : String(decoding: UnsafeRawBufferPointer(rebasing: bytes[head.path.start..<head.path.end]), as: UTF8.self)
-        var traceID = loopState.newTraceID()
-        if let field = head.headers.first(where: { HTTPBytes.equalsLowercase(bytes, $0.name, "traceparent") }),
-           let incoming = TraceID.parseTraceparent(UnsafeRawBufferPointer(rebasing: bytes[field.value.start..<field.value.end])) {
-            traceID = incoming
-        }
-        let body = ErrorBody.make(code: code, message: message, path: path, traceID: traceID, timestampMilliseconds: connection.loop.wallMilliseconds)
+        let body = ErrorBody.make(code: code, message: message, path: path, traceID: record.traceID, timestampMilliseconds: connection.loop.wallMilliseconds)
         return HTTPResponse(status: status, headers: headers, body: body)
     }
 
@@ -239,7 +267,17 @@ final class HTTPConnectionHandler: ConnectionHandler {
     private func failRequest(_ error: HTTPParseError, status: Int? = nil, code: String? = nil) {
         let status = status ?? error.status
         let code = code ?? Self.code(for: error.kind)
-        let body = ErrorBody.make(code: code, message: error.reason, path: "", traceID: loopState.newTraceID(),
+        record = RequestRecord()
+        record.hasRecord = server.observability != nil
+        record.method = .other
+        record.route = "UNPARSEABLE"
+        record.routeIndex = server.router.routeCount + 2
+        record.startNanoseconds = record.hasRecord ? MonotonicClock.nanoseconds() : 0
+        record.traceID = loopState.newTraceID()
+        if let observability = server.observability, observability.log != nil, loopState.observability.sampled(observability.accessLogSampleRate) {
+            record.user = "anonymous"
+        }
+        let body = ErrorBody.make(code: code, message: error.reason, path: "", traceID: record.traceID,
                                   timestampMilliseconds: connection.loop.wallMilliseconds)
         state = .closing
         connection.input.clear()
@@ -280,11 +318,44 @@ final class HTTPConnectionHandler: ConnectionHandler {
         } else if head.minorVersion == 0 {
             output.write("connection: keep-alive\r\n")
         }
+        // W3C Trace Context: this server's span, in the request's trace.
+        output.write("traceparent: 00-")
+        writeHex(record.traceID.high, into: output)
+        writeHex(record.traceID.low, into: output)
+        output.writeByte(0x2D)
+        writeHex(loopState.random.next() | 1, into: output)
+        output.write("-01\r\n")
         output.write("\r\n")
         if !isHead { output.write(response.body) }
+        if record.hasRecord { observe(status: response.status, bytes: isHead ? 0 : response.body.count) }
         if !keepAlive {
             state = .closing
             connection.closeAfterFlush = true
+        }
+    }
+}
+
+extension HTTPConnectionHandler {
+    /// Records the finished request in the latency histogram and, when sampled, the access log.
+    private func observe(status: Int, bytes: Int) {
+        guard let observability = server.observability else { return }
+        let duration = MonotonicClock.nanoseconds() &- record.startNanoseconds
+        loopState.observability.histogram(observability, method: record.method, route: record.route, routeIndex: record.routeIndex, status: status)
+            .observe(shard: connection.loop.index, nanoseconds: duration)
+        if record.user != nil {
+            loopState.observability.appendAccessLine(record, status: status, bytes: bytes, durationNanoseconds: duration,
+                                                     wallMilliseconds: connection.loop.wallMilliseconds)
+        }
+        record.hasRecord = false
+    }
+
+    private func writeHex(_ value: UInt64, into output: ByteBuffer) {
+        let digits: StaticString = "0123456789abcdef"
+        var shift: UInt64 = 60
+        while true {
+            output.writeByte(digits.utf8Start[Int((value >> shift) & 0xF)])
+            if shift == 0 { break }
+            shift -= 4
         }
     }
 }

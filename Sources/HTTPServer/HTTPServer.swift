@@ -23,11 +23,14 @@ public final class HTTPServer: EventLoopService {
     public let configuration: HTTPServerConfiguration
     private let loopStates: [LoopState]
     private let sleepHook: (@Sendable (Int) -> Void)?
+    let observability: HTTPObservability?
 
     /// - Parameter loopWillSleep: runs on each loop thread (with its index) before it sleeps.
-    public init(router: Router, configuration: HTTPServerConfiguration, loopCount: Int, loopWillSleep: (@Sendable (Int) -> Void)? = nil) {
+    public init(router: Router, configuration: HTTPServerConfiguration, loopCount: Int, observability: HTTPObservability? = nil,
+                loopWillSleep: (@Sendable (Int) -> Void)? = nil) {
         self.router = router
         self.configuration = configuration
+        self.observability = observability
         self.loopStates = (0..<loopCount).map { _ in LoopState() }
         self.sleepHook = loopWillSleep
     }
@@ -37,6 +40,12 @@ public final class HTTPServer: EventLoopService {
     }
 
     public func loopWillSleep(_ loop: EventLoop) {
+        let state = loopStates[loop.index]
+        // One hand-off of the wake-up's access lines, not one per request.
+        if !state.observability.pendingLines.isEmpty, let log = observability?.log {
+            log.enqueue(state.observability.pendingLines)
+            state.observability.pendingLines.removeAll(keepingCapacity: true)
+        }
         sleepHook?(loop.index)
     }
 }

@@ -85,10 +85,11 @@ public struct RequestContext {
     let loopState: LoopState
     /// Set once `deferResponse` handed out a promise.
     var promised = false
-    private var cachedTraceID: TraceID?
+    private let cachedTraceID: TraceID
 
     init(bytes: UnsafeRawBufferPointer, head: RequestHead, body: UnsafeRawBufferPointer, parameters: PathParameters, route: Route,
-         connection: Connection, loopState: LoopState, receivedAtMilliseconds: Int64) {
+         connection: Connection, loopState: LoopState, receivedAtMilliseconds: Int64, traceID: TraceID) {
+        self.cachedTraceID = traceID
         self.bytes = bytes
         self.head = head
         self.body = body
@@ -130,16 +131,7 @@ public struct RequestContext {
     }
 
     /// The W3C trace id of this request: the incoming `traceparent`'s, or a new one.
-    public mutating func traceID() -> TraceID {
-        if let cachedTraceID { return cachedTraceID }
-        var id: TraceID? = nil
-        if let span = header("traceparent") {
-            id = TraceID.parseTraceparent(UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.end]))
-        }
-        let resolved = id ?? loopState.newTraceID()
-        cachedTraceID = resolved
-        return resolved
-    }
+    public func traceID() -> TraceID { cachedTraceID }
 
     /// The W3C `traceparent` for work this request causes (e.g. outbox events): the incoming header
     /// when it is valid, otherwise version 00 with this request's trace id and a new span id.

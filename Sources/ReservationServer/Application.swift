@@ -6,6 +6,7 @@ import EventLoop
 import Glibc
 import HTTPServer
 import Logging
+import Metrics
 import Reservations
 import Storage
 
@@ -55,8 +56,22 @@ final class Application: Sendable {
         apiConfiguration.quantityMax = 10
         let api = ReservationAPI(configuration: apiConfiguration, commands: writer, readers: readers, readiness: readiness, log: log)
 
+        // Metrics: one shard per loop, summed on scrape.
+        let registry = MetricsRegistry(shardCount: configuration.threadCount)
+        registry.registerProcessMetrics()
+        registry.gaugeFunction(name: "writer_batches", help: "transactions the writer has run") { Double(writer.statistics.batches) }
+        registry.gaugeFunction(name: "writer_mean_batch_size", help: "mean changes per writer transaction since start") { writer.statistics.meanBatchSize }
+        registry.gaugeFunction(name: "writer_last_commit_seconds", help: "duration of the latest COMMIT (the fsync)") {
+            Double(writer.statistics.lastCommitNanoseconds) / 1e9
+        }
+        registry.gaugeFunction(name: "writer_rejected", help: "changes refused because the writer queue was full") { Double(writer.statistics.rejected) }
+        registry.gaugeFunction(name: "log_dropped_lines", help: "log lines dropped because the log buffer was full") { [log] in Double(log.droppedCount) }
+        let observability = HTTPObservability(registry: registry, log: configuration.accessLogSampleRate > 0 ? log : nil,
+                                              accessLogSampleRate: configuration.accessLogSampleRate)
+
         var routes = RouterBuilder()
         HealthRoutes.register(on: &routes, readiness: readiness)
+        MetricsRoutes.register(on: &routes, registry: registry)
         api.register(on: &routes)
         let router: Router
         do {
@@ -66,7 +81,8 @@ final class Application: Sendable {
             return 1
         }
 
-        let server = HTTPServer(router: router, configuration: configuration.http, loopCount: configuration.threadCount) { loop in
+        let server = HTTPServer(router: router, configuration: configuration.http, loopCount: configuration.threadCount,
+                                observability: observability) { loop in
             readers[loop].resetStatements()
         }
         var loopConfiguration = EventLoopConfiguration()

@@ -17,6 +17,7 @@ struct Configuration: Sendable {
     var synchronousFull = true
     var writerQueueCapacity = 8192
     var writerBatchLimit = 512
+    var accessLogSampleRate = 1.0
 
     /// Cross-checks how the limits relate; returns a message for the first problem.
     func validate() -> String? {
@@ -84,6 +85,9 @@ enum ConfigurationParser {
         },
         OptionSpec(flag: "--writer-batch-max", environment: "WRITER_BATCH_MAX", valueName: "N", help: "changes committed together in one transaction at most (default 512)") { config, value throws(ConfigurationError) in
             config.writerBatchLimit = try integer(value, "--writer-batch-max", 1...100_000)
+        },
+        OptionSpec(flag: "--access-log-sample-rate", environment: "ACCESS_LOG_SAMPLE_RATE", valueName: "FRACTION", help: "share of requests that get an access log line: 1 all (default), 0.01 one in a hundred, 0 none") { config, value throws(ConfigurationError) in
+            config.accessLogSampleRate = try decimal(value, "--access-log-sample-rate", 0...1)
         },
         OptionSpec(flag: "--request-line-bytes-max", environment: "REQUEST_LINE_BYTES_MAX", valueName: "BYTES", help: "longest request line; longer → 414 (default 8192)") { config, value throws(ConfigurationError) in
             config.http.limits.requestLineBytesMax = try integer(value, "--request-line-bytes-max", 1...1_048_576)
