@@ -91,7 +91,7 @@ func chunkedDecoder_splitAtEveryBoundaryGivesTheSameBody(body: String) {
     #expect(decodeChunked(bytes, cuts: Array(0...bytes.count)) == expected)
 }
 
-@Test(arguments: ["3\r\nabcd\r\n0\r\n\r\n", "G\r\n", "1 0\r\nx\r\n0\r\n\r\n", "0\r\nX : y\r\n\r\n", "3\r\nabc\r\n0\r\nT: \u{1}\r\n\r\n"])
+@Test(arguments: ["3\r\nabcd\r\n0\r\n\r\n", "3\r\nabc\r\r\n0\r\n\r\n", "3\r\r\nabc\r\n0\r\n\r\n", "0\r\nA: b\r\r\n\r\n", "G\r\n", "1 0\r\nx\r\n0\r\n\r\n", "0\r\nX : y\r\n\r\n", "3\r\nabc\r\n0\r\nT: \u{1}\r\n\r\n"])
 func chunkedDecoder_splitAtEveryBoundaryFailsTheSameWay(body: String) {
     let bytes = Array(body.utf8)
     let expected = decodeChunked(bytes)

@@ -16,6 +16,9 @@ let incrementalCorpus: [String] = [
     "POST / HTTP/1.1\r\nHost: x\r\nExpect: tea\r\n\r\n",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
     "GET / HTTP/1.1\r\nHost: x\r\n",
+    "GET / HTTP/1.1\r\r\nHost: x\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\n\r\r\n",
 ]
 
 @Test(arguments: incrementalCorpus)
