@@ -2,6 +2,8 @@
 # HTTP layer throughput: reservation-server's GET /health against nginx answering `return 200` on
 # loopback, in one run, same loads: wrk with keep-alive (64 connections) and with
 # `Connection: close`; 1 loop thread vs 1 nginx worker, then 2 vs 2. Prints every rate and ratio.
+# Both sides run without access logs (nginx: access_log off; server: --access-log-sample-rate 0);
+# the server keeps its metrics on.
 #
 # usage: scripts/bench-http.sh [seconds-per-run]   (default 10)
 set -euo pipefail
@@ -18,7 +20,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 
 start_server() {  # threads port
-    "$binary" --host 127.0.0.1 --port "$2" --threads "$1" --log-level warn >"$work/server.log" 2>&1 &
+    "$binary" --host 127.0.0.1 --port "$2" --threads "$1" --access-log-sample-rate 0 --log-level warn >"$work/server.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$2/health" >/dev/null && return; sleep 0.05; done
     echo "server did not start" >&2; exit 1

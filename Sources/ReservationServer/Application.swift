@@ -66,7 +66,7 @@ final class Application: Sendable {
         }
         registry.gaugeFunction(name: "writer_rejected", help: "changes refused because the writer queue was full") { Double(writer.statistics.rejected) }
         registry.gaugeFunction(name: "log_dropped_lines", help: "log lines dropped because the log buffer was full") { [log] in Double(log.droppedCount) }
-        let observability = HTTPObservability(registry: registry, log: configuration.accessLogSampleRate > 0 ? log : nil,
+        let observability = HTTPObservability(registry: registry, log: configuration.accessLogSampleRate > 0 && log.enabled(.info) ? log : nil,
                                               accessLogSampleRate: configuration.accessLogSampleRate)
 
         var routes = RouterBuilder()
