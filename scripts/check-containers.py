@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Static checks of the container files, runnable without Docker.
 
-Covers Dockerfile, .dockerignore, docker-compose.yml, ops/prometheus/prometheus.yml and the Grafana
-provisioning and dashboards under ops/grafana. Prints one line per check (PASS, FAIL or SKIP) and
+Covers Dockerfile, .dockerignore, docker-compose.yml, scripts/compose/prometheus/prometheus.yml and the Grafana
+provisioning and dashboards under scripts/compose/grafana. Prints one line per check (PASS, FAIL or SKIP) and
 exits 1 if any check failed. Optional tools are used when installed: promtool (Debian package
 `prometheus`), hadolint, and `docker compose config` when a Docker engine answers.
 
@@ -395,8 +395,8 @@ def check_compose(report: Report, root: Path) -> dict:
     report.check("compose prometheus publishes 9090", 9090 in published_ports(prometheus),
                  f"ports {sorted(published_ports(prometheus))}")
     prom_mounts = facts["mounts"].get(PROMETHEUS_SERVICE, {})
-    config_target = next((t for t, s in prom_mounts.items() if s == "ops/prometheus/prometheus.yml"), None)
-    report.check("compose prometheus mounts ops/prometheus/prometheus.yml", config_target is not None, "not mounted")
+    config_target = next((t for t, s in prom_mounts.items() if s == "scripts/compose/prometheus/prometheus.yml"), None)
+    report.check("compose prometheus mounts scripts/compose/prometheus/prometheus.yml", config_target is not None, "not mounted")
     flags = [str(c) for c in (prometheus.get("command") or [])]
     config_flag = next((f.split("=", 1)[1] for f in flags if f.startswith("--config.file=")), "/etc/prometheus/prometheus.yml")
     report.check("compose prometheus reads the mounted config", config_target == config_flag,
@@ -417,11 +417,11 @@ def check_compose(report: Report, root: Path) -> dict:
     report.check("compose grafana depends on prometheus", PROMETHEUS_SERVICE in (depends if isinstance(depends, list) else list(depends)),
                  "missing")
     grafana_mounts = facts["mounts"].get(GRAFANA_SERVICE, {})
-    report.check("compose grafana mounts ops/grafana/provisioning at /etc/grafana/provisioning",
-                 grafana_mounts.get("/etc/grafana/provisioning") == "ops/grafana/provisioning",
+    report.check("compose grafana mounts scripts/compose/grafana/provisioning at /etc/grafana/provisioning",
+                 grafana_mounts.get("/etc/grafana/provisioning") == "scripts/compose/grafana/provisioning",
                  f"mounts {grafana_mounts}")
-    facts["grafana_dashboards_target"] = next((t for t, s in grafana_mounts.items() if s == "ops/grafana/dashboards"), None)
-    report.check("compose grafana mounts ops/grafana/dashboards", facts["grafana_dashboards_target"] is not None,
+    facts["grafana_dashboards_target"] = next((t for t, s in grafana_mounts.items() if s == "scripts/compose/grafana/dashboards"), None)
+    report.check("compose grafana mounts scripts/compose/grafana/dashboards", facts["grafana_dashboards_target"] is not None,
                  f"mounts {grafana_mounts}")
     return facts
 
@@ -431,7 +431,7 @@ def check_compose(report: Report, root: Path) -> dict:
 
 
 def check_prometheus(report: Report, root: Path, compose: dict) -> None:
-    rel = "ops/prometheus/prometheus.yml"
+    rel = "scripts/compose/prometheus/prometheus.yml"
     config = load_yaml(report, root, rel)
     if config is None:
         return
@@ -505,7 +505,7 @@ def base_metric(name: str) -> str:
 
 
 def check_grafana(report: Report, root: Path, compose: dict) -> None:
-    ds_rel = "ops/grafana/provisioning/datasources/prometheus.yml"
+    ds_rel = "scripts/compose/grafana/provisioning/datasources/prometheus.yml"
     datasources = load_yaml(report, root, ds_rel)
     uid = None
     if datasources is not None:
@@ -519,9 +519,9 @@ def check_grafana(report: Report, root: Path, compose: dict) -> None:
             report.check(f"grafana Prometheus datasource points at http://{PROMETHEUS_SERVICE}:9090",
                          url.rstrip("/") == f"http://{PROMETHEUS_SERVICE}:9090", url)
 
-    provider_rel = "ops/grafana/provisioning/dashboards/dashboards.yml"
+    provider_rel = "scripts/compose/grafana/provisioning/dashboards/dashboards.yml"
     providers = load_yaml(report, root, provider_rel)
-    dashboards_dir = root / "ops/grafana/dashboards"
+    dashboards_dir = root / "scripts/compose/grafana/dashboards"
     if providers is not None:
         items = providers.get("providers") or []
         report.check("grafana dashboard provider is defined", bool(items), "no providers")
@@ -534,7 +534,7 @@ def check_grafana(report: Report, root: Path, compose: dict) -> None:
             report.check(f"grafana provider {name} reads the mounted dashboards folder",
                          bool(path) and path == target, f"path {path}, mounted at {target}")
     files = sorted(dashboards_dir.glob("*.json")) if dashboards_dir.is_dir() else []
-    report.check("ops/grafana/dashboards holds dashboard JSON", bool(files), "no *.json")
+    report.check("scripts/compose/grafana/dashboards holds dashboard JSON", bool(files), "no *.json")
 
     for path in files:
         rel = path.relative_to(root).as_posix()
