@@ -32,6 +32,9 @@ final class Application: Sendable {
             "db": .string(configuration.databasePath),
             "synchronous": .string(configuration.synchronousFull ? "FULL" : "NORMAL"),
             "demo": .bool(configuration.demo),
+            "holdSeconds": .double(Double(configuration.holdMilliseconds) / 1000),
+            "maxQuantity": .int(Int64(configuration.quantityMax)),
+            "accessLogSampleRate": .double(configuration.accessLogSampleRate),
             "openFileLimit": .int(Int64(openFileLimit)),
         ])
 
@@ -53,7 +56,8 @@ final class Application: Sendable {
             LazyInventoryReader(path: configuration.databasePath, options: options)
         })
         var apiConfiguration = APIConfiguration()
-        apiConfiguration.quantityMax = 10
+        apiConfiguration.quantityMax = configuration.quantityMax
+        apiConfiguration.holdMilliseconds = configuration.holdMilliseconds
         let api = ReservationAPI(configuration: apiConfiguration, commands: writer, readers: readers, readiness: readiness, log: log)
 
         // Metrics: one shard per loop, summed on scrape.

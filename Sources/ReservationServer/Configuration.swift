@@ -18,6 +18,8 @@ struct Configuration: Sendable {
     var writerQueueCapacity = 8192
     var writerBatchLimit = 512
     var accessLogSampleRate = 1.0
+    var holdMilliseconds: Int64 = 60_000
+    var quantityMax = 10
 
     /// Cross-checks how the limits relate; returns a message for the first problem.
     func validate() -> String? {
@@ -72,6 +74,12 @@ enum ConfigurationParser {
         },
         OptionSpec(flag: "--demo", environment: "DEMO", valueName: nil, help: "create the demo event evt_2025_1001 (A-E x 100 seats, 10000 KRW) if it is missing") { config, value throws(ConfigurationError) in
             config.demo = value == "true"
+        },
+        OptionSpec(flag: "--hold-seconds", environment: "HOLD_SECONDS", valueName: "SECONDS", help: "how long a hold lasts before it expires; fractions allowed (default 60)") { config, value throws(ConfigurationError) in
+            config.holdMilliseconds = Int64((try decimal(value, "--hold-seconds", 0.01...86_400) * 1000).rounded())
+        },
+        OptionSpec(flag: "--max-quantity", environment: "MAX_QUANTITY", valueName: "N", help: "most seats one reservation may hold (default 10)") { config, value throws(ConfigurationError) in
+            config.quantityMax = try integer(value, "--max-quantity", 1...1000)
         },
         OptionSpec(flag: "--synchronous", environment: "DB_SYNCHRONOUS", valueName: "MODE", help: "FULL (a 2xx is on disk, default) or NORMAL (faster; the last commits may be lost on power loss)") { config, value throws(ConfigurationError) in
             switch value.uppercased() {
