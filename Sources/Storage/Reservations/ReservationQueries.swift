@@ -30,6 +30,15 @@ enum ReservationQueries {
         }
     }
 
+    /// The sweep's query; see `dueHolds`. Parameters: ?1 now, ?2…?3 the position to continue after,
+    /// ?4 the page size.
+    static let dueHoldsSQL = """
+        SELECT \(columns) FROM reservations r JOIN events e ON e.key = r.event_key
+        WHERE r.status = 'HOLD' AND r.hold_expires_at_ms <= ?1
+          AND r.hold_expires_at_ms >= ?2 AND (r.hold_expires_at_ms > ?2 OR r.key > ?3)
+        ORDER BY r.hold_expires_at_ms, r.key LIMIT ?4
+        """
+
     /// Up to `limit` HOLD reservations whose deadline is at or before `nowMs`, in (deadline, key)
     /// order, starting after the position (`afterDeadlineMs`, `afterKey`).
     ///
@@ -40,14 +49,7 @@ enum ReservationQueries {
     static func dueHolds(
         _ connection: SQLiteConnection, nowMs: Int64, afterDeadlineMs: Int64, afterKey: Int64, limit: Int
     ) throws -> [StoredReservation] {
-        try connection.withStatement(
-            """
-            SELECT \(columns) FROM reservations r JOIN events e ON e.key = r.event_key
-            WHERE r.status = 'HOLD' AND r.hold_expires_at_ms <= ?1
-              AND r.hold_expires_at_ms >= ?2 AND (r.hold_expires_at_ms > ?2 OR r.key > ?3)
-            ORDER BY r.hold_expires_at_ms, r.key LIMIT ?4
-            """
-        ) { statement in
+        try connection.withStatement(dueHoldsSQL) { statement in
             try statement.bindAll(.integer(nowMs), .integer(afterDeadlineMs), .integer(afterKey), .integer(Int64(limit)))
             var rows: [StoredReservation] = []
             while try statement.step() { rows.append(try decode(statement)) }
