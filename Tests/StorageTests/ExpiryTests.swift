@@ -208,3 +208,54 @@ import Testing
         }
     }
 }
+
+@Suite struct ExpiryRobustnessTests {
+    @Test func holdWhoseExpiryFails_isReportedOnce_andOthersStillExpire() throws {
+        try withTemporaryDirectory { directory in
+            let reports = Mutex<[String]>([])
+            let clock = TestClock()
+            try withWriter(directory, configure: { configuration in
+                configuration.nowMilliseconds = clock.source
+                configuration.maxIdleWaitMilliseconds = 5
+                configuration.onInvariantBreach = { message in reports.withLock { $0.append(message) } }
+            }) { (writer: Writer) throws in
+                #expect(try create(writer, eventSpec("evt_q", seats: [4])).status == 201)
+                let broken = try heldReservation(hold(writer, "evt_q", seats: ["A-1"], holdMilliseconds: 1_000))
+                let fine = try heldReservation(hold(writer, "evt_q", seats: ["A-2"], holdMilliseconds: 1_000))
+                // Behind the writer's back, A-1 now points at another reservation: its release must not match.
+                try openTestConnection(directory).run("UPDATE seats SET reservation_key = 999 WHERE seat_number = 1")
+
+                clock.advance(byMilliseconds: 1_000)
+                #expect(eventually { (try? storedReservation(directory, fine.id))??.status == .expired })
+                #expect(try storedReservation(directory, broken.id)?.status == .hold, "left for diagnosis and the next start-up")
+                #expect(reports.withLock { $0.count } == 1)
+                #expect(reports.withLock { $0.first?.contains("release of \(broken.id)") } == true)
+                let statistics = writer.statistics
+                #expect(statistics.failedBatches == 0 && statistics.expiredHolds == 1 && statistics.liveHolds == 0)
+
+                // The idle writer does not keep waking for the skipped hold, and commands still run.
+                usleep(100_000)
+                let batches = writer.statistics.batches
+                usleep(100_000)
+                #expect(writer.statistics.batches == batches)
+                #expect(try hold(writer, "evt_q", seats: ["A-2"]).reservation != nil)
+                #expect(reports.withLock { $0.count } == 1, "reported once")
+            }
+        }
+    }
+
+    @Test func lateness_percentilesComeFromTheBuckets() {
+        var lateness = ExpiryLateness()
+        #expect(lateness.percentileMs(0.5) == 0 && lateness.meanMs == 0)
+        for value in [0, 1, 3, 4, 9, 12, 12, 40, 250, 70_000] as [Int64] {
+            lateness.record(value)
+        }
+        lateness.record(-5)  // a wall-clock step back counts as on time
+        #expect(lateness.count == 11 && lateness.maxMs == 70_000)
+        #expect(lateness.buckets.reduce(0, +) == 11)
+        #expect(lateness.percentileMs(0.5) == 10, "the 6th of 11 values (9 ms) lies in the ≤ 10 ms bucket")
+        #expect(lateness.percentileMs(0.99) == 70_000, "beyond the last bound: the maximum")
+        #expect(lateness.percentileMs(0.0) == 0)
+        #expect(lateness.percentileMs(0.9) == 300)
+    }
+}

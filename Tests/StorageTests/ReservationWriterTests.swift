@@ -360,6 +360,64 @@ import Testing
         }
     }
 
+    @Test func commitFailure_undoesHoldsConfirmsCancelsAndExpiriesInMemory() throws {
+        try withTemporaryDirectory { directory in
+            let clock = TestClock()
+            try withClockedWriter(directory, clock, configure: { $0.maxIdleWaitMilliseconds = 60_000 }) {
+                (writer: Writer) throws in
+                #expect(try create(writer, eventSpec("evt_f", seats: [10])).status == 201)
+                let due = try heldReservation(hold(writer, "evt_f", seats: ["A-1"], holdMilliseconds: 1_000))
+                let toConfirm = try heldReservation(hold(writer, "evt_f", seats: ["A-2"]))
+                let toCancel = try heldReservation(hold(writer, "evt_f", seats: ["A-3"]))
+                let before = try #require(try writer.recount(eventID: "evt_f"))
+                let outboxBefore = try outboxRows(directory).count
+
+                // A deferred foreign key is only checked at COMMIT, so this makes COMMIT itself fail.
+                let arrange = try openTestConnection(directory)
+                try arrange.execute(
+                    """
+                    CREATE TABLE tripwire_parent(id INTEGER PRIMARY KEY);
+                    CREATE TABLE tripwire(parent INTEGER REFERENCES tripwire_parent(id) DEFERRABLE INITIALLY DEFERRED);
+                    CREATE TRIGGER trip AFTER INSERT ON reservations WHEN NEW.user_id = 'tripper'
+                    BEGIN INSERT INTO tripwire VALUES (42); END;
+                    """)
+                let completions = Completions()
+                let gate = Gate()
+                #expect(writer.submit(completions.command("gate", eventSpec("evt_gate"), gate: gate)))
+                #expect(gate.waitUntilEntered())
+                clock.advance(byMilliseconds: 1_000)  // `due` expires at the start of the next batch
+                let boxes = (0..<4).map { _ in OutcomeBox() }
+                let operations: [WriteOperation] = [
+                    .hold(HoldRequest(eventID: "evt_f", userID: "alice", quantity: 2, holdMilliseconds: 60_000)),
+                    .confirm(ConfirmRequest(reservationID: toConfirm.id, userID: "alice", paymentIntentID: "pay_1")),
+                    .cancel(CancelRequest(reservationID: toCancel.id, userID: "alice")),
+                    .hold(HoldRequest(eventID: "evt_f", userID: "tripper", quantity: 1, holdMilliseconds: 60_000)),
+                ]
+                for (box, operation) in zip(boxes, operations) {
+                    #expect(writer.submit(box.command(operation)))
+                }
+                gate.open()
+                for box in boxes {
+                    #expect(box.wait()?.error == .storageFailure, "the whole batch failed at COMMIT")
+                }
+                #expect(writer.statistics.failedBatches == 1)
+                #expect(writer.statistics.liveHolds == 3, "tracking restored, including the expired hold")
+                #expect(writer.statistics.expiredHolds == 0)
+                #expect(try outboxRows(directory).count == outboxBefore)
+
+                // Drop the tripwire; the next batch finds memory exactly as storage left it.
+                try arrange.execute("DROP TRIGGER trip")
+                let after = try #require(try writer.recount(eventID: "evt_f"))
+                #expect(after.isConsistent)
+                #expect(after.sections.first?.index == RecountReport.Tally(available: 8, held: 2), "only the due hold ended")
+                #expect(before.sections.first?.index == RecountReport.Tally(available: 7, held: 3))
+                #expect(try storedReservation(directory, due.id)?.status == .expired)
+                #expect(try confirm(writer, toConfirm.id).order != nil)
+                #expect(try cancel(writer, toCancel.id).reservation?.status == .cancelled)
+            }
+        }
+    }
+
     @Test func sweepQuery_readsTheLiveHoldsIndex() throws {
         try withTemporaryDirectory { directory in
             try withWriter(directory) { _ in }

@@ -75,7 +75,7 @@ final class WriterEngine {
         var started: [EventCreation] = []
         var stepOutcome: StepOutcome?
         var failure: (any Error)?
-
+        // Deadlines of the holds this batch expired, for the lateness statistics once it commits.
         var expiredDeadlines: [Int64] = []
 
         do {
@@ -506,11 +506,9 @@ final class WriterEngine {
                 let expected: SeatStatus = statement.string(1) == ReservationStatus.hold.rawValue ? .held : .sold
                 let seats = Set(
                     ReservationQueries.decodeSeatIDs(statement.string(2)).compactMap { live.index.position(of: $0) })
-                guard let found = owned.removeValue(forKey: statement.int64(0)), found.status == expected,
-                    found.seats == seats
-                else {
+                let found = owned.removeValue(forKey: statement.int64(0))
+                if found?.status != expected || found?.seats != seats {
                     reservationMismatches += 1
-                    continue
                 }
             }
         }
