@@ -277,11 +277,24 @@ final class HTTPConnectionHandler: ConnectionHandler {
         if let observability = server.observability, observability.log != nil, loopState.observability.sampled(observability.accessLogSampleRate) {
             record.user = "anonymous"
         }
-        let body = ErrorBody.make(code: code, message: error.reason, path: "", traceID: record.traceID,
+        let body = ErrorBody.make(code: code, message: error.reason, path: pathOfFailedRequest(), traceID: record.traceID,
                                   timestampMilliseconds: connection.loop.wallMilliseconds)
         state = .closing
         connection.input.clear()
         write(HTTPResponse(status: status, body: body), keepAlive: false, isHead: false)
+    }
+
+    /// The path of the request that failed, when its request line was read (empty otherwise).
+    private func pathOfFailedRequest() -> String {
+        let span = head.path
+        guard !span.isEmpty else { return "" }
+        if case .chunked = state {
+            guard span.end <= chunkedHead.count else { return "" }
+            return String(decoding: chunkedHead[span.start..<span.end], as: UTF8.self)
+        }
+        let raw = connection.input.readable
+        guard span.end <= raw.count else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: raw[span.start..<span.end]), as: UTF8.self)
     }
 
     private static func code(for kind: HTTPParseError.Kind) -> String {

@@ -20,6 +20,9 @@ final class Application: Sendable {
         self.log = Log(level: configuration.logLevel)
     }
 
+    /// When `run` began, on the uptime clock, for the start-up duration in the `ready` line.
+    private let processStartNanoseconds = DispatchTime.now().uptimeNanoseconds
+
     func run() -> Int32 {
         defer { log.flushAndStop() }
         let openFileLimit = Socket.raiseOpenFileLimit()
@@ -130,6 +133,7 @@ final class Application: Sendable {
         log.always("listening", ["host": .string(configuration.host), "port": .int(Int64(group.port))])
 
         let storageOptions = options
+        let startedAt = processStartNanoseconds
         let startup = DispatchSemaphore(value: 0)
         let startupFailed = StartupResult()
         Thread.detachNewThread { [self] in
@@ -138,7 +142,10 @@ final class Application: Sendable {
                 if configuration.demo { try loadDemo(writer: writer, path: configuration.databasePath, options: storageOptions) }
                 readiness.markReady()
                 let statistics = writer.statistics
-                log.info("ready", ["writerBatches": .int(Int64(statistics.batches))])
+                log.info("ready", [
+                    "startupMs": .int(Int64((DispatchTime.now().uptimeNanoseconds - startedAt) / 1_000_000)),
+                    "expiredAtStartup": .int(Int64(statistics.expiredAtStartup)), "liveHolds": .int(Int64(statistics.liveHolds)),
+                ])
             } catch {
                 startupFailed.set("\(error)")
                 log.error("start-up failed", ["error": .string(String(describing: error))])
@@ -153,8 +160,14 @@ final class Application: Sendable {
         let clean = group.shutdown(graceSeconds: configuration.shutdownGraceSeconds)
         writer.shutdown()
         let statistics = writer.statistics
-        log.info("stopped", ["drainedWithinGrace": .bool(clean), "writerBatches": .int(Int64(statistics.batches)),
-                             "writerCommands": .int(Int64(statistics.commands)), "meanBatchSize": .double(statistics.meanBatchSize)])
+        log.info("stopped", [
+            "drainedWithinGrace": .bool(clean), "writerBatches": .int(Int64(statistics.batches)),
+            "writerCommands": .int(Int64(statistics.commands)), "meanBatchSize": .double(statistics.meanBatchSize),
+            "maxBatchSize": .int(Int64(statistics.maxBatchSize)), "expiredHolds": .int(Int64(statistics.expiredHolds)),
+            "expiryLatenessP50Ms": .int(statistics.expiryLateness.percentileMs(0.5)),
+            "expiryLatenessP99Ms": .int(statistics.expiryLateness.percentileMs(0.99)),
+            "expiryLatenessMaxMs": .int(statistics.expiryLateness.maxMs),
+        ])
         _ = startup.wait(timeout: .now() + 1)
         return startupFailed.value == nil ? 0 : 1
     }
