@@ -48,8 +48,8 @@ struct EventRoutes {
             case .eventCreated(let event, let counts):
                 return RenderedResponse(status: 201, headers: [ResponseHeader(name: "location", value: "/v1/events/\(event.id)")],
                                         body: Self.eventBody(event, counts))
-            case .failed(let error):
-                return site.render(error)
+            default:
+                return site.render(outcome.error)
             }
         }
     }

@@ -31,6 +31,7 @@ public final class ReservationAPI: Sendable {
 
     public func register(on router: inout RouterBuilder) {
         EventRoutes(api: self).register(on: &router)
+        ReservationRoutes(api: self).register(on: &router)
     }
 
     /// The inventory reader of the calling loop.

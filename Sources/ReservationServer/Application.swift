@@ -44,9 +44,12 @@ final class Application: Sendable {
         options.synchronous = configuration.synchronousFull ? .full : .normal
         let writer: Writer
         do {
-            writer = try Writer(configuration: Writer.Configuration(
+            var writerConfiguration = Writer.Configuration(
                 path: configuration.databasePath, options: options,
-                queueCapacity: configuration.writerQueueCapacity, batchLimit: configuration.writerBatchLimit))
+                queueCapacity: configuration.writerQueueCapacity, batchLimit: configuration.writerBatchLimit)
+            writerConfiguration.maxHoldQuantity = configuration.quantityMax
+            writerConfiguration.onInvariantBreach = { [log] message in log.error("INVARIANT BREACH", ["detail": .string(message)]) }
+            writer = try Writer(configuration: writerConfiguration)
         } catch {
             log.error("cannot start the writer", ["error": .string(String(describing: error))])
             return 1

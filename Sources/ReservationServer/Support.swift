@@ -35,5 +35,7 @@ final class LazyInventoryReader: InventoryReader, @unchecked Sendable {  // used
         try open().seats(eventID: eventID, status: status, section: section, limit: limit, cursor: cursor)
     }
 
+    func reservation(_ id: ReservationID) throws -> Reservation? { try open().reservation(id) }
+
     func resetStatements() { reader?.resetStatements() }
 }

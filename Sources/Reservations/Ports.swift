@@ -39,12 +39,24 @@ public struct RenderedResponse: Sendable, Hashable {
 public enum WriteOperation: Sendable {
     /// Create an event with all its seats (stored in chunks; visible once complete).
     case createEvent(NewEvent)
+    /// Hold seats for a caller until a deadline.
+    case hold(HoldRequest)
+    /// Turn a live hold into a sale with an order.
+    case confirm(ConfirmRequest)
+    /// Release a live hold before its deadline.
+    case cancel(CancelRequest)
 }
 
 /// What a write produced; handed to the command's `render`.
 public enum WriteOutcome: Sendable {
     /// The event is stored and visible, with its (all available) counters.
     case eventCreated(Event, InventoryCounts)
+    /// The seats are held; the reservation is in HOLD with its deadline.
+    case held(Reservation)
+    /// The seats are sold: the new order and the reservation, now CONFIRMED with `orderID` set.
+    case confirmed(Order, Reservation)
+    /// The seats are free again; the reservation is CANCELLED.
+    case cancelled(Reservation)
     /// Nothing was changed for this command; the error says why.
     case failed(DomainError)
 }
@@ -94,6 +106,12 @@ public protocol InventoryReader: AnyObject {
     /// `status` and/or in the section named `section`. `limit` is 1...1000; `cursor` is a previous
     /// page's `nextCursor`, opaque to callers.
     func seats(eventID: EventID, status: SeatStatus?, section: String?, limit: Int, cursor: String?) throws -> SeatPage
+
+    /// The reservation `id` exactly as stored, or nil when there is none. The caller decides what
+    /// the caller may see: it applies `Reservation.effectiveStatus(atMs:)` (a lapsed HOLD reads as
+    /// EXPIRED before the writer has swept it) and the ownership rule (another user's reservation
+    /// answers 404, like a missing one).
+    func reservation(_ id: ReservationID) throws -> Reservation?
 
     /// Releases every statement's read snapshot; the loop calls it before it sleeps.
     func resetStatements()

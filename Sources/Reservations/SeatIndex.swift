@@ -168,6 +168,20 @@ public struct SeatIndex: Sendable, Equatable {
         return true
     }
 
+    /// Turns sold seats back into held ones; all or nothing, false when any is not sold. Only for
+    /// undoing a confirm whose transaction rolled back: a committed sale is final.
+    @discardableResult
+    public mutating func revertSale(_ seats: [SeatPosition]) -> Bool {
+        guard allDistinct(seats, in: .sold) else { return false }
+        for seat in seats {
+            let (word, mask) = location(seat)
+            heldBits[word] |= mask
+            sections[seat.section].sold -= 1
+            sections[seat.section].held += 1
+        }
+        return true
+    }
+
     /// Sets a free seat straight to `status`, for rebuilding the index from stored rows at start-up;
     /// false when the seat does not exist or is not free.
     @discardableResult

@@ -17,6 +17,7 @@ private final class NoReader: InventoryReader {
     func seats(eventID: EventID, status: SeatStatus?, section: String?, limit: Int, cursor: String?) throws -> SeatPage {
         SeatPage(seats: [], nextCursor: nil)
     }
+    func reservation(_ id: ReservationID) throws -> Reservation? { nil }
     func resetStatements() {}
 }
 

@@ -89,6 +89,12 @@ func renderForTests(_ outcome: WriteOutcome) -> RenderedResponse {
         return RenderedResponse(
             status: 201, headers: [ResponseHeader(name: "Location", value: "/v1/events/\(event.id)")],
             body: Array("\(event.id) \(counts.available)".utf8))
+    case .held(let reservation):
+        return RenderedResponse(status: 201, body: Array("\(reservation.id) \(reservation.seatIDs.joined(separator: ","))".utf8))
+    case .confirmed(let order, let reservation):
+        return RenderedResponse(status: 200, body: Array("\(reservation.id) \(order.id)".utf8))
+    case .cancelled(let reservation):
+        return RenderedResponse(status: 200, body: Array(reservation.id.utf8))
     case .failed(let error):
         return RenderedResponse(status: error.httpStatus, body: Array(error.code.utf8))
     }

@@ -190,25 +190,10 @@ import Testing
             try withWriter(directory) { (writer: Writer) throws in
                 #expect(try create(writer, eventSpec("evt_one", seats: [70, 5])).status == 201)
                 #expect(try create(writer, eventSpec("evt_two", seats: [3])).status == 201)
-            }
-            // Arrange held and sold seats as later holds and confirms will leave them.
-            do {
-                let arrange = try openTestConnection(directory)
-                try arrange.inTransaction {
-                    try arrange.execute(
-                        """
-                        UPDATE seats SET status = 1, reservation_key = 1
-                        WHERE event_key = (SELECT key FROM events WHERE id = 'evt_one') AND section_index = 0
-                          AND seat_number IN (1, 64, 65);
-                        UPDATE seats SET status = 2, reservation_key = 2
-                        WHERE event_key = (SELECT key FROM events WHERE id = 'evt_one') AND section_index = 1
-                          AND seat_number = 5;
-                        UPDATE sections SET available = available - 3, held = 3
-                        WHERE event_key = (SELECT key FROM events WHERE id = 'evt_one') AND section_index = 0;
-                        UPDATE sections SET available = available - 1, sold = 1
-                        WHERE event_key = (SELECT key FROM events WHERE id = 'evt_one') AND section_index = 1;
-                        """)
-                }
+                // Held seats across a word boundary of the index (64 | 65), and one sold seat.
+                _ = try heldReservation(hold(writer, "evt_one", seats: ["A-1", "A-64", "A-65"]))
+                let sold = try heldReservation(hold(writer, "evt_one", seats: ["B-5"]))
+                #expect(try confirm(writer, sold.id).order != nil)
             }
             try withWriter(directory) { (writer: Writer) throws in
                 let one = try #require(try writer.recount(eventID: "evt_one"))

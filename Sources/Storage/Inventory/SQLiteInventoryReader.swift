@@ -120,6 +120,10 @@ public final class SQLiteInventoryReader: InventoryReader, @unchecked Sendable {
         return SeatPage(seats: seats, nextCursor: nil)
     }
 
+    public func reservation(_ id: ReservationID) throws -> Reservation? {
+        try ReservationQueries.reservation(connection, id: id)?.reservation
+    }
+
     public func resetStatements() {
         connection.resetAll()
     }

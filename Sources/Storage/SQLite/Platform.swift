@@ -71,6 +71,16 @@ enum Platform {
         return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec) / 1_000_000
     }
 
+    /// Writes `text` to file descriptor 2 with one write(2): no stdio buffer (so it survives a crash
+    /// that follows) and no shared `FILE` state; short writes and errors are ignored, since there is
+    /// nowhere else to report them.
+    static func writeStandardError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count)
+        }
+    }
+
     /// The message for an errno value.
     static func describe(errno value: Int32) -> String {
         String(cString: strerror(value))

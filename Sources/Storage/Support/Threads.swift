@@ -24,7 +24,13 @@ final class ConditionLock: @unchecked Sendable {
         condition = .allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
         precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
-        precondition(pthread_cond_init(condition, nil) == 0, "pthread_cond_init failed")
+        // Timed waits measure against CLOCK_MONOTONIC, so setting the wall clock neither cuts a
+        // sleep short nor stretches it (the default condition clock is CLOCK_REALTIME).
+        var attributes = pthread_condattr_t()
+        precondition(pthread_condattr_init(&attributes) == 0, "pthread_condattr_init failed")
+        defer { pthread_condattr_destroy(&attributes) }
+        precondition(pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC) == 0, "pthread_condattr_setclock failed")
+        precondition(pthread_cond_init(condition, &attributes) == 0, "pthread_cond_init failed")
     }
 
     deinit {
@@ -45,6 +51,15 @@ final class ConditionLock: @unchecked Sendable {
     /// predicate (wake-ups may be spurious).
     func wait() {
         pthread_cond_wait(condition, mutex)
+    }
+
+    /// Like `wait()`, but returns by `deadlineNanoseconds` on the monotonic clock at the latest;
+    /// false when it returned because the deadline passed.
+    func wait(untilMonotonicNanoseconds deadlineNanoseconds: UInt64) -> Bool {
+        var deadline = timespec()
+        deadline.tv_sec = Int(deadlineNanoseconds / 1_000_000_000)
+        deadline.tv_nsec = Int(deadlineNanoseconds % 1_000_000_000)
+        return pthread_cond_timedwait(condition, mutex, &deadline) != ETIMEDOUT
     }
 
     /// Wakes one waiter.

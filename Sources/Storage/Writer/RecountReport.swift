@@ -55,9 +55,29 @@ public struct RecountReport: Sendable, Hashable {
     public var sections: [SectionReport]
     /// Seat rows whose status differs from the index (or that name no section).
     public var mismatchedSeats: Int
+    /// Held or sold seats whose `reservation_key` does not point at a HOLD (for held seats) or
+    /// CONFIRMED (for sold seats) reservation of this event.
+    public var orphanSeats: Int
+    /// HOLD or CONFIRMED reservations of this event that do not own exactly their stored seats in the
+    /// matching state (held for HOLD, sold for CONFIRMED).
+    public var reservationSeatMismatches: Int
 
-    /// Whether every section is consistent and every seat row agrees with the index.
+    /// Creates a report.
+    public init(
+        eventID: String, sections: [SectionReport], mismatchedSeats: Int, orphanSeats: Int = 0,
+        reservationSeatMismatches: Int = 0
+    ) {
+        self.eventID = eventID
+        self.sections = sections
+        self.mismatchedSeats = mismatchedSeats
+        self.orphanSeats = orphanSeats
+        self.reservationSeatMismatches = reservationSeatMismatches
+    }
+
+    /// Whether every section is consistent, every seat row agrees with the index, and seats and
+    /// live reservations point at each other.
     public var isConsistent: Bool {
-        mismatchedSeats == 0 && sections.allSatisfy(\.isConsistent)
+        mismatchedSeats == 0 && orphanSeats == 0 && reservationSeatMismatches == 0
+            && sections.allSatisfy(\.isConsistent)
     }
 }

@@ -10,8 +10,14 @@ import Synchronization
 /// After COMMIT returns it calls the completions in order: no success is reported before it is
 /// durable. Every command of a batch sees the same "now", taken when the batch starts.
 ///
-/// Start-up (open, migrate, drop half-created events, rebuild each event's `SeatIndex`) runs on the
-/// writer thread; commands submitted meanwhile wait in the queue, and `isReady` turns true after it.
+/// Before a batch's commands it expires every hold whose deadline is at or before the batch's "now",
+/// in the same transaction, so a lapsed hold never blocks a new one and confirm or cancel never win
+/// against a passed deadline. When idle it wakes by itself at the next deadline (see
+/// `expiryTickMilliseconds`).
+///
+/// Start-up (open, migrate, drop half-created events, rebuild each event's `SeatIndex`, load the
+/// live holds and expire the overdue ones) runs on the writer thread; commands submitted meanwhile
+/// wait in the queue, and `isReady` turns true after it.
 public final class Writer: CommandSink, Sendable {
     /// Settings; each has a default except the path.
     public struct Configuration: Sendable {
@@ -28,8 +34,26 @@ public final class Writer: CommandSink, Sendable {
         public var seatsPerChunk: Int
         /// Wall-clock milliseconds; read once per batch.
         public var nowMilliseconds: @Sendable () -> Int64
-        /// Generates event ids when the caller gives none.
+        /// Generates event, reservation, order and outbox ids.
         public var ids: IDGenerator
+        /// Most seats one hold may take; the writer refuses more even if the API let them through.
+        /// Set it to the server's `--max-quantity`. Default 10 (API.md).
+        public var maxHoldQuantity: Int
+        /// Granularity of expiry wake-ups: an idle writer wakes at the first deadline rounded up to
+        /// a multiple of this, so holds ending close together expire in one transaction. Expiry is
+        /// never early, and at most this much plus one commit late. Default 10 ms.
+        public var expiryTickMilliseconds: Int64
+        /// Longest an idle writer sleeps before it reads the clock again, even when the next
+        /// deadline is further away: the sleep is measured on the monotonic clock, so this bounds
+        /// how late holds expire after the wall clock steps forward. Default 1,000 ms.
+        public var maxIdleWaitMilliseconds: Int64
+        /// Overdue holds expired per transaction at start-up, so a long outage's backlog is worked
+        /// off in bounded transactions before the writer reports ready. Default 5,000.
+        public var expiriesPerStartupTransaction: Int
+        /// Called on the writer thread when stored rows and the in-memory index disagree (a bug or
+        /// a hand-edited file). The command involved fails with `storageFailure` and changes
+        /// nothing. Must be quick. Default: one line on standard error.
+        public var onInvariantBreach: @Sendable (String) -> Void
 
         /// Creates a configuration.
         public init(
@@ -39,7 +63,12 @@ public final class Writer: CommandSink, Sendable {
             batchLimit: Int = 512,
             seatsPerChunk: Int = 50_000,
             nowMilliseconds: @escaping @Sendable () -> Int64 = Writer.wallClockMilliseconds,
-            ids: IDGenerator = IDGenerator()
+            ids: IDGenerator = IDGenerator(),
+            maxHoldQuantity: Int = ReservationLimits.defaultMaxQuantity,
+            expiryTickMilliseconds: Int64 = 10,
+            maxIdleWaitMilliseconds: Int64 = 1_000,
+            expiriesPerStartupTransaction: Int = 5_000,
+            onInvariantBreach: @escaping @Sendable (String) -> Void = Writer.reportToStandardError
         ) {
             self.path = path
             self.options = options
@@ -48,6 +77,11 @@ public final class Writer: CommandSink, Sendable {
             self.seatsPerChunk = seatsPerChunk
             self.nowMilliseconds = nowMilliseconds
             self.ids = ids
+            self.maxHoldQuantity = maxHoldQuantity
+            self.expiryTickMilliseconds = expiryTickMilliseconds
+            self.maxIdleWaitMilliseconds = maxIdleWaitMilliseconds
+            self.expiriesPerStartupTransaction = expiriesPerStartupTransaction
+            self.onInvariantBreach = onInvariantBreach
         }
     }
 
@@ -68,6 +102,17 @@ public final class Writer: CommandSink, Sendable {
         public var rejected = 0
         /// The most recent storage error, for diagnosis.
         public var lastError: String?
+        /// Holds expired while serving (their lateness is in `expiryLateness`).
+        public var expiredHolds = 0
+        /// Holds found overdue at start-up and expired before the writer reported ready; kept out of
+        /// `expiryLateness` because their lateness measures the outage, not the timer.
+        public var expiredAtStartup = 0
+        /// Deadline-to-commit lateness of `expiredHolds`.
+        public var expiryLateness = ExpiryLateness()
+        /// Live holds the writer is tracking after the latest batch.
+        public var liveHolds = 0
+        /// Disagreements between stored rows and the in-memory state (see `onInvariantBreach`).
+        public var invariantBreaches = 0
 
         /// Mean commands per batch; 0 before the first batch.
         public var meanBatchSize: Double {
@@ -79,6 +124,12 @@ public final class Writer: CommandSink, Sendable {
     /// clock is wired in.
     public static func wallClockMilliseconds() -> Int64 {
         Platform.wallClockMilliseconds()
+    }
+
+    /// Writes `message` as one line on standard error: the default breach report, loud enough to
+    /// be seen without any logging set up.
+    public static func reportToStandardError(_ message: String) {
+        Platform.writeStandardError("reservation-server writer: invariant breach: \(message)\n")
     }
 
     /// The configuration the writer runs with.
@@ -93,6 +144,10 @@ public final class Writer: CommandSink, Sendable {
         precondition(configuration.queueCapacity > 0, "queueCapacity must be positive")
         precondition(configuration.batchLimit > 0, "batchLimit must be positive")
         precondition(configuration.seatsPerChunk > 0, "seatsPerChunk must be positive")
+        precondition(configuration.maxHoldQuantity > 0, "maxHoldQuantity must be positive")
+        precondition(configuration.expiryTickMilliseconds > 0, "expiryTickMilliseconds must be positive")
+        precondition(configuration.maxIdleWaitMilliseconds > 0, "maxIdleWaitMilliseconds must be positive")
+        precondition(configuration.expiriesPerStartupTransaction > 0, "expiriesPerStartupTransaction must be positive")
         self.configuration = configuration
         let queue = WriterQueue(capacity: configuration.queueCapacity)
         let shared = WriterShared()
@@ -222,12 +277,32 @@ final class WriterQueue: @unchecked Sendable {
         }
     }
 
-    /// Takes up to `limit` items in order. With `block`, sleeps while the queue is empty and open.
-    /// `closed` is true once no further item can arrive.
-    func take(limit: Int, block: Bool) -> (items: [QueueItem], closed: Bool) {
+    /// How long `take` may sleep while the queue is empty.
+    enum Wait {
+        /// Not at all.
+        case none
+        /// Until an item arrives or the queue closes.
+        case forever
+        /// Until an item arrives, the queue closes, or this many milliseconds pass.
+        case milliseconds(Int64)
+    }
+
+    /// Takes up to `limit` items in order, first sleeping as `wait` allows while the queue is empty
+    /// and open. `closed` is true once no further item can arrive.
+    func take(limit: Int, wait: Wait) -> (items: [QueueItem], closed: Bool) {
         lock.withLock {
-            while block && head == items.count && !closed {
-                lock.wait()
+            switch wait {
+            case .none:
+                break
+            case .forever:
+                while head == items.count && !closed {
+                    lock.wait()
+                }
+            case .milliseconds(let milliseconds):
+                let deadline = Threads.monotonicNanoseconds() + UInt64(max(milliseconds, 0)) * 1_000_000
+                while head == items.count && !closed {
+                    if !lock.wait(untilMonotonicNanoseconds: deadline) { break }
+                }
             }
             let end = min(items.count, head + limit)
             let taken = Array(items[head..<end])

@@ -19,6 +19,16 @@ final class WriterEngine {
     let shared: WriterShared
     /// Complete events by public id; an event appears here only once its last chunk committed.
     private(set) var events: [EventID: LiveEvent] = [:]
+    /// The same events by storage key, for rows that carry only the key (reservations, expiries).
+    private(set) var eventsByKey: [Int64: LiveEvent] = [:]
+    /// Live holds and their deadlines: when the next expiry is due.
+    var deadlines = HoldDeadlines()
+    /// Holds whose expiry failed on a row-level error (a breach already reported); sweeps skip them
+    /// so one bad row cannot fail every batch, and the next start-up tries them again.
+    var quarantined: Set<Int64> = []
+    /// After a failed batch, expiry wake-ups wait until this time, so a persistent storage error
+    /// (disk full) does not turn the idle writer into a busy loop.
+    private var expiryRetryNotBeforeMs = Int64.min
     /// Event creations and clean-ups in progress, served round-robin, one step per batch, so that a
     /// large event never holds other commands back for more than one chunk.
     private var background: [BackgroundJob] = []
@@ -37,6 +47,8 @@ final class WriterEngine {
             try Migrator.migrate(connection, Schema.migrations, nowMilliseconds: configuration.nowMilliseconds)
             try removeIncompleteEvents()
             try rebuildIndexes()
+            try loadLiveHolds()
+            try expireOverdueHolds()
         } catch {
             connection.close()
             throw error
@@ -63,11 +75,25 @@ final class WriterEngine {
         var started: [EventCreation] = []
         var stepOutcome: StepOutcome?
         var failure: (any Error)?
+        // Deadlines of the holds this batch expired, for the lateness statistics once it commits.
+        var expiredDeadlines: [Int64] = []
 
         do {
             try connection.beginImmediate()
         } catch {
             failure = error
+        }
+        // Expiry comes first, in the same transaction: the batch's commands then see every hold
+        // whose deadline has passed as EXPIRED and its seats free.
+        if failure == nil {
+            do {
+                expiredDeadlines = try expireDueHolds(nowMs: now).deadlines
+                if !connection.isInTransaction {
+                    failure = LostTransaction(reason: "SQLite rolled the transaction back during expiry")
+                }
+            } catch {
+                failure = error
+            }
         }
         for item in items {
             switch item {
@@ -104,11 +130,13 @@ final class WriterEngine {
         }
 
         var commitNanoseconds: UInt64?
+        var committedAtMs = now
         if failure == nil {
             let start = Threads.monotonicNanoseconds()
             do {
                 try connection.commit()
                 commitNanoseconds = Threads.monotonicNanoseconds() - start
+                committedAtMs = configuration.nowMilliseconds()
             } catch {
                 failure = error
             }
@@ -120,6 +148,8 @@ final class WriterEngine {
             if connection.isInTransaction { try? connection.rollback() }
             undo(to: 0)
             record(failure)
+            expiredDeadlines = []
+            expiryRetryNotBeforeMs = now + Self.expiryRetryDelayMs
             // Nothing of this batch is stored: every command answers storageFailure, including
             // creations that began here (their first chunk rolled back with the rest).
             answers = answers.map { ($0.command, $0.command.render(.failed(.storageFailure))) }
@@ -141,6 +171,7 @@ final class WriterEngine {
             }
         } else {
             undoLog.removeAll(keepingCapacity: true)
+            expiryRetryNotBeforeMs = Int64.min
             background.append(contentsOf: started.map { .creation($0) })
             switch stepOutcome {
             case .continuing(let job):
@@ -164,6 +195,11 @@ final class WriterEngine {
             statistics.maxBatchSize = max(statistics.maxBatchSize, size)
             if let commitNanoseconds { statistics.lastCommitNanoseconds = commitNanoseconds }
             if failure != nil { statistics.failedBatches += 1 }
+            statistics.expiredHolds += expiredDeadlines.count
+            for deadline in expiredDeadlines {
+                statistics.expiryLateness.record(committedAtMs - deadline)
+            }
+            statistics.liveHolds = deadlines.count
         }
 
         // Only now, after COMMIT returned (or the batch failed), does anyone hear of the outcome.
@@ -194,6 +230,12 @@ final class WriterEngine {
                 switch command.operation {
                 case .createEvent(let spec):
                     return try beginCreation(spec, command: command, now: now)
+                case .hold(let request):
+                    return .answered(command.render(try hold(request, nowMs: now)))
+                case .confirm(let request):
+                    return .answered(command.render(try confirm(request, nowMs: now)))
+                case .cancel(let request):
+                    return .answered(command.render(try cancel(request, nowMs: now)))
                 }
             }
         } catch {
@@ -207,14 +249,61 @@ final class WriterEngine {
     }
 
     /// Reverses in-memory changes back to undo-log length `mark`, newest first.
-    private func undo(to mark: Int) {
+    func undo(to mark: Int) {
         while undoLog.count > mark {
             undoLog.removeLast()()
         }
     }
 
-    private func record(_ error: any Error) {
+    /// The current length of the undo log, to roll back to with `undo(to:)`.
+    var undoMark: Int { undoLog.count }
+
+    /// Forgets the reversals once their changes are committed.
+    func discardUndoLog() {
+        undoLog.removeAll(keepingCapacity: true)
+    }
+
+    /// Registers how to reverse an in-memory change just made, should its savepoint or batch roll back.
+    func onUndo(_ reverse: @escaping () -> Void) {
+        undoLog.append(reverse)
+    }
+
+    func record(_ error: any Error) {
         shared.statistics.withLock { $0.lastError = "\(error)" }
+    }
+
+    /// Reports a disagreement between stored rows and in-memory state, and returns the error that
+    /// fails the command involved (answered `storageFailure`: nothing of it is kept).
+    func breach(_ message: String) -> InvariantBreach {
+        shared.statistics.withLock {
+            $0.invariantBreaches += 1
+            $0.lastError = "invariant breach: \(message)"
+        }
+        configuration.onInvariantBreach(message)
+        return InvariantBreach(message: message)
+    }
+
+    // MARK: Expiry timing
+
+    /// How long expiry wake-ups wait after a failed batch.
+    static let expiryRetryDelayMs: Int64 = 100
+
+    /// When the idle writer should next run an expiry batch (wall-clock ms): the earliest live
+    /// deadline rounded up to a tick, but not before a failed batch's retry delay; nil when no hold
+    /// is live.
+    func expiryWakeMs() -> Int64? {
+        guard let earliest = deadlines.earliestMs() else { return nil }
+        let tick = configuration.expiryTickMilliseconds
+        // Round up (never early); deadlines are positive wall-clock times, far from overflow.
+        let (quotient, remainder) = earliest.quotientAndRemainder(dividingBy: tick)
+        let wake = remainder > 0 ? (quotient + 1) * tick : quotient * tick
+        return max(wake, expiryRetryNotBeforeMs)
+    }
+
+    /// Whether the idle writer should run an expiry batch at `nowMs`.
+    func isExpiryDue(nowMs: Int64) -> Bool {
+        guard let wake = expiryWakeMs() else { return false }
+        return wake <= nowMs
     }
 
     // MARK: Event creation
@@ -260,7 +349,11 @@ final class WriterEngine {
         try connection.run("UPDATE events SET complete = 1 WHERE key = ?", .integer(event.key))
         let live = LiveEvent(event: event, index: SeatIndex(event: event))
         events[event.id] = live
-        undoLog.append { [unowned self] in self.events[event.id] = nil }
+        eventsByKey[event.key] = live
+        undoLog.append { [unowned self] in
+            self.events[event.id] = nil
+            self.eventsByKey[event.key] = nil
+        }
         return live.index.counts
     }
 
@@ -350,7 +443,9 @@ final class WriterEngine {
                 try repairCounters(eventKey: row.key, counts)
                 record(WriterError.inconsistentData("event \(row.id): section counters repaired from seat rows"))
             }
-            events[event.id] = LiveEvent(event: event, index: index)
+            let live = LiveEvent(event: event, index: index)
+            events[event.id] = live
+            eventsByKey[event.key] = live
         }
     }
 
@@ -373,8 +468,12 @@ final class WriterEngine {
         let (_, stored) = try InventoryQueries.sections(connection, eventKey: live.event.key)
         var rows = [RecountReport.Tally](repeating: RecountReport.Tally(), count: live.event.sections.count)
         var mismatched = 0
-        try connection.withStatement("SELECT section_index, seat_number, status FROM seats WHERE event_key = ?") {
-            statement in
+        // Held and sold seats by the reservation key they point at.
+        var owned: [Int64: (status: SeatStatus, seats: Set<SeatPosition>)] = [:]
+        var orphans = 0
+        try connection.withStatement(
+            "SELECT section_index, seat_number, status, reservation_key FROM seats WHERE event_key = ?"
+        ) { statement in
             try statement.bind(1, live.event.key)
             while try statement.step() {
                 let seat = SeatPosition(section: statement.int(0), number: statement.int(1))
@@ -385,8 +484,35 @@ final class WriterEngine {
                 }
                 rows[seat.section].add(status)
                 if live.index.status(of: seat) != status { mismatched += 1 }
+                if status != .available {
+                    let key = statement.int64(3)
+                    if let existing = owned[key], existing.status != status {
+                        // One reservation's seats are never part held, part sold.
+                        orphans += 1
+                    }
+                    owned[key, default: (status, [])].seats.insert(seat)
+                }
             }
         }
+        // Every live reservation of the event must own exactly its stored seats, held for a HOLD and
+        // sold for a CONFIRMED one; whatever seats remain in `owned` point at no such reservation.
+        // Scans the reservations table (no index on event_key): a debug check, like the seat scan.
+        var reservationMismatches = 0
+        try connection.withStatement(
+            "SELECT key, status, seat_ids FROM reservations WHERE event_key = ? AND status IN ('HOLD', 'CONFIRMED')"
+        ) { statement in
+            try statement.bind(1, live.event.key)
+            while try statement.step() {
+                let expected: SeatStatus = statement.string(1) == ReservationStatus.hold.rawValue ? .held : .sold
+                let seats = Set(
+                    ReservationQueries.decodeSeatIDs(statement.string(2)).compactMap { live.index.position(of: $0) })
+                let found = owned.removeValue(forKey: statement.int64(0))
+                if found?.status != expected || found?.seats != seats {
+                    reservationMismatches += 1
+                }
+            }
+        }
+        orphans += owned.values.reduce(0) { $0 + $1.seats.count }
         let sections = live.event.sections.indices.map { position in
             let indexCounts = live.index.sections[position]
             let counters = position < stored.count ? stored[position] : nil
@@ -399,7 +525,9 @@ final class WriterEngine {
                 index: RecountReport.Tally(
                     available: indexCounts.available, held: indexCounts.held, sold: indexCounts.sold))
         }
-        return RecountReport(eventID: id, sections: sections, mismatchedSeats: mismatched)
+        return RecountReport(
+            eventID: id, sections: sections, mismatchedSeats: mismatched, orphanSeats: orphans,
+            reservationSeatMismatches: reservationMismatches)
     }
 }
 
@@ -407,6 +535,12 @@ final class WriterEngine {
 enum BackgroundJob {
     case creation(EventCreation)
     case purge(EventPurge)
+}
+
+/// Stored rows and in-memory state disagree; already reported through `onInvariantBreach`.
+struct InvariantBreach: Error, CustomStringConvertible {
+    let message: String
+    var description: String { "invariant breach: \(message)" }
 }
 
 /// The transaction vanished under a batch (SQLite rolled it back after an I/O or disk-full error).

@@ -22,12 +22,13 @@ struct WriterThread {
         shared.startup.fulfil(.success(()))
 
         while true {
-            // With background work pending (an event being created in chunks) the writer must not
-            // sleep: it takes whatever is queued, possibly nothing, and runs the next chunk.
-            let (items, closed) = queue.take(limit: configuration.batchLimit, block: !engine.hasBackgroundWork)
+            let (items, closed) = queue.take(limit: configuration.batchLimit, wait: nextWait(engine))
             if items.isEmpty && !engine.hasBackgroundWork {
+                // Holds still live at shutdown are left to the next start-up, which expires them
+                // before it reports ready; a final sweep here could only delay the exit.
                 if closed { break }
-                continue
+                // Woken by the clock rather than a command: run a batch only when a hold is due.
+                guard engine.isExpiryDue(nowMs: configuration.nowMilliseconds()) else { continue }
             }
             engine.runBatch(items)
         }
@@ -35,12 +36,25 @@ struct WriterThread {
         engine.close()
     }
 
+    /// How long the writer may sleep waiting for commands.
+    ///
+    /// With background work pending (an event being created in chunks) it must not sleep: it takes
+    /// whatever is queued, possibly nothing, and runs the next chunk. Otherwise it sleeps until the
+    /// next expiry wake-up, capped so that a wall-clock step is noticed, or for as long as it takes
+    /// when no hold is live.
+    private func nextWait(_ engine: WriterEngine) -> WriterQueue.Wait {
+        if engine.hasBackgroundWork { return .none }
+        guard let wakeMs = engine.expiryWakeMs() else { return .forever }
+        let sleepMs = wakeMs - configuration.nowMilliseconds()
+        return sleepMs <= 0 ? .none : .milliseconds(min(sleepMs, configuration.maxIdleWaitMilliseconds))
+    }
+
     /// After a failed start-up: refuse new work and answer everything already admitted, so each
     /// admitted command still completes exactly once.
     private func failEverythingQueued() {
         queue.close()
         while true {
-            let (items, closed) = queue.take(limit: configuration.batchLimit, block: false)
+            let (items, closed) = queue.take(limit: configuration.batchLimit, wait: .none)
             for item in items {
                 switch item {
                 case .command(let command):

@@ -1,0 +1,140 @@
+import Foundation
+import Reservations
+import Storage
+import Synchronization
+
+/// A wall clock the test moves by hand; the writer reads it once per batch.
+final class TestClock: Sendable {
+    /// 2026-01-01T00:00:00Z.
+    static let start: Int64 = 1_767_225_600_000
+
+    private let milliseconds: Atomic<Int64>
+
+    init(_ start: Int64 = TestClock.start) {
+        milliseconds = Atomic(start)
+    }
+
+    var now: Int64 { milliseconds.load(ordering: .acquiring) }
+
+    func advance(byMilliseconds delta: Int64) {
+        milliseconds.add(delta, ordering: .acquiringAndReleasing)
+    }
+
+    func set(_ value: Int64) {
+        milliseconds.store(value, ordering: .releasing)
+    }
+
+    /// The closure to put in `Writer.Configuration.nowMilliseconds`.
+    var source: @Sendable () -> Int64 { { self.now } }
+}
+
+/// The outcome a command's `render` saw last (it runs again with `storageFailure` when COMMIT
+/// fails), delivered when its completion runs.
+final class OutcomeBox: Sendable {
+    private let outcome = Mutex<WriteOutcome?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    /// A command for `operation` that records into this box.
+    func command(_ operation: WriteOperation) -> WriteCommand {
+        WriteCommand(
+            operation: operation,
+            render: { outcome in
+                self.outcome.withLock { $0 = outcome }
+                return renderForTests(outcome)
+            },
+            completion: { _ in self.done.signal() })
+    }
+
+    /// Waits for the completion (bounded, so a broken build fails instead of hanging).
+    func wait() -> WriteOutcome? {
+        guard done.wait(timeout: .now() + 30) == .success else { return nil }
+        return outcome.withLock { $0 }
+    }
+}
+
+/// Why a test helper could not get an outcome.
+struct NoOutcome: Error {
+    let reason: String
+}
+
+/// Submits `operation` through `submit`, as the API does, and waits for its outcome.
+func perform(_ writer: Writer, _ operation: WriteOperation) throws -> WriteOutcome {
+    let box = OutcomeBox()
+    guard writer.submit(box.command(operation)) else { throw NoOutcome(reason: "the writer refused the command") }
+    guard let outcome = box.wait() else { throw NoOutcome(reason: "no completion within 30 s") }
+    return outcome
+}
+
+/// A hold by `user`; `seats` empty asks for the best available.
+func hold(
+    _ writer: Writer, _ eventID: EventID, user: UserID = "alice", quantity: Int? = nil, seats: [String] = [],
+    holdMilliseconds: Int64 = 60_000, token: String? = nil, traceparent: String? = nil
+) throws -> WriteOutcome {
+    try perform(
+        writer,
+        .hold(
+            HoldRequest(
+                eventID: eventID, userID: user, quantity: quantity ?? max(seats.count, 1), seatIDs: seats,
+                reservationToken: token, holdMilliseconds: holdMilliseconds, traceparent: traceparent)))
+}
+
+/// A confirm by `user`.
+func confirm(
+    _ writer: Writer, _ reservationID: ReservationID, user: UserID = "alice", payment: String = "pay_1",
+    traceparent: String? = nil
+) throws -> WriteOutcome {
+    try perform(
+        writer,
+        .confirm(
+            ConfirmRequest(
+                reservationID: reservationID, userID: user, paymentIntentID: payment, traceparent: traceparent)))
+}
+
+/// A cancel by `user`.
+func cancel(_ writer: Writer, _ reservationID: ReservationID, user: UserID = "alice") throws -> WriteOutcome {
+    try perform(writer, .cancel(CancelRequest(reservationID: reservationID, userID: user)))
+}
+
+extension WriteOutcome {
+    /// The reservation of a successful hold, confirm or cancel.
+    var reservation: Reservation? {
+        switch self {
+        case .held(let reservation), .cancelled(let reservation), .confirmed(_, let reservation): reservation
+        case .eventCreated, .failed: nil
+        }
+    }
+
+    /// The order of a successful confirm.
+    var order: Order? {
+        if case .confirmed(let order, _) = self { return order }
+        return nil
+    }
+
+    /// The error of a refused command.
+    var error: DomainError? {
+        if case .failed(let error) = self { return error }
+        return nil
+    }
+}
+
+/// A hold that must succeed; its reservation.
+func heldReservation(_ outcome: WriteOutcome) throws -> Reservation {
+    guard case .held(let reservation) = outcome else { throw NoOutcome(reason: "expected a hold, got \(outcome)") }
+    return reservation
+}
+
+/// Every outbox row, in sequence order.
+func outboxRows(_ directory: String) throws -> [OutboxRecord] {
+    let reader = try SQLiteOutboxReader(path: databasePath(directory))
+    var rows: [OutboxRecord] = []
+    while true {
+        let page = try reader.outbox(after: rows.last?.sequence ?? 0, limit: 1_000)
+        rows += page
+        if page.count < 1_000 { return rows }
+    }
+}
+
+/// Reads one reservation through a fresh inventory reader (another connection than the writer's).
+func storedReservation(_ directory: String, _ id: ReservationID) throws -> Reservation? {
+    try SQLiteInventoryReader(path: databasePath(directory)).reservation(id)
+}
