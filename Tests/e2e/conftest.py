@@ -222,8 +222,8 @@ class Server:
         assert r.status_code == 201, f"hold {quantity} {seat_ids}: {r.status_code} {r.text}"
         return r.json()
 
-    def reservation(self, rid: str, *, user: str | None = None) -> requests.Response:
-        return self.get(f"/v1/reservations/{rid}", user=user)
+    def reservation(self, rid: str, *, user: str | None = None, **kw) -> requests.Response:
+        return self.get(f"/v1/reservations/{rid}", user=user, **kw)
 
     def confirm(self, rid: str, *, payment: str = "pay_e2e", user: str | None = None, **kw) -> requests.Response:
         return self.post("/v1/reservations/confirm", {"reservationId": rid, "paymentIntentId": payment}, user=user, **kw)
@@ -289,16 +289,21 @@ def assert_counts_consistent(av: dict, sections) -> None:
         assert av[field] == sum(s[field] for s in av["sections"]), (field, av)
 
 
-def raw_exchange(port: int, payloads: list[bytes], timeout: float = 5) -> tuple[list[tuple[int, dict, bytes]], bool]:
-    """Sends each payload on one TCP connection, reading one response (with Content-Length) after each;
-    returns the responses (status, lower-case headers, body) and whether the server then closed the
-    connection (EOF within `timeout`... or at once when it answered `connection: close`)."""
+def raw_exchange(port: int, payloads: list[bytes], timeout: float = 5,
+                 pipeline: bool = False) -> tuple[list[tuple[int, dict, bytes]], bool]:
+    """Sends each payload on one TCP connection, reading one response (with Content-Length) after each
+    (or, with `pipeline`, sends them all at once and then reads the responses); returns the responses
+    (status, lower-case headers, body) and whether the server then closed the connection (EOF within
+    half a second)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     responses = []
     try:
         reader = sock.makefile("rb")
+        if pipeline:
+            sock.sendall(b"".join(payloads))
         for payload in payloads:
-            sock.sendall(payload)
+            if not pipeline:
+                sock.sendall(payload)
             status_line = reader.readline()
             if not status_line:
                 return responses, True

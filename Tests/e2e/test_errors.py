@@ -1,4 +1,6 @@
 """Error responses a client has to handle (API.md "Errors" and the per-endpoint error lists)."""
+import json
+import re
 import secrets
 import time
 
@@ -151,13 +153,16 @@ def test_traceparent_trace_id_is_echoed_in_errors_and_logs(srv):
                         headers={"traceparent": f"00-{trace}-{secrets.token_hex(8)}-01"})
         err = assert_error(r, status, r.json()["error"]["code"], path=path)
         assert err["traceId"] == trace, f"{method} {path}: traceId {err['traceId']} != {trace}"
+        assert r.headers.get("traceparent", "").split("-")[1:2] == [trace], "the response traceparent continues the trace"
     deadline = time.monotonic() + 3
     while trace not in "".join(str(line.get("traceId")) for line in srv.log_lines()):
         assert time.monotonic() < deadline, "the trace id never appeared in the server log"
         time.sleep(0.05)
-    # Without traceparent a trace id is generated, a fresh one per request.
+    # Without a (valid) traceparent a trace id is generated, a fresh one per request.
     ids = {srv.reservation("rsv_missing").json()["error"]["traceId"] for _ in range(3)}
-    assert len(ids) == 3 and all(ids), ids
+    for invalid in ("garbage", "00-" + "0" * 32 + "-00f067aa0ba902b7-01"):
+        ids.add(srv.reservation("rsv_missing", headers={"traceparent": invalid}).json()["error"]["traceId"])
+    assert len(ids) == 5 and all(re.fullmatch(r"[0-9a-f]{32}", i) and i != "0" * 32 for i in ids), ids
 
 
 def test_business_errors_keep_the_connection_and_bad_requests_close_it(srv):
@@ -172,9 +177,32 @@ def test_business_errors_keep_the_connection_and_bad_requests_close_it(srv):
     responses, closed = raw_exchange(srv.port, [post(body), get])
     assert [s for s, _, _ in responses] == [400, 200], responses
     assert not closed, "a 400 INVALID_REQUEST keeps the connection open"
+    # Malformed JSON in a well-framed body: BAD_REQUEST; if the connection stays open it must stay usable.
     responses, closed = raw_exchange(srv.port, [post(b"{not json")])
     assert responses[0][0] == 400 and b"BAD_REQUEST" in responses[0][2]
-    assert closed, "after a 400 BAD_REQUEST the server closes the connection"
+    if not closed and responses[0][1].get("connection") != "close":
+        responses, closed = raw_exchange(srv.port, [post(b"{not json"), get])
+        assert [s for s, _, _ in responses] == [400, 200]
+    # Malformed framing (HTTP-level 400): the server answers and closes.
+    bad_length = (f"POST /v1/reservations HTTP/1.1\r\nHost: e2e\r\nIdempotency-Key: k\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: abc\r\n\r\n{{}}").encode()
+    responses, closed = raw_exchange(srv.port, [bad_length])
+    assert responses[0][0] == 400 and b"BAD_REQUEST" in responses[0][2], responses
+    assert closed, "after an HTTP-level 400 BAD_REQUEST the server closes the connection"
+
+
+def test_http_level_errors_carry_the_request_path(srv):
+    """Every error body has `path`; when the request line was readable it is the request's path."""
+    bad_length = (b"POST /v1/reservations HTTP/1.1\r\nHost: e2e\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: abc\r\n\r\n{}")
+    both = (b"POST /v1/events HTTP/1.1\r\nHost: e2e\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    for payload, path in ((bad_length, "/v1/reservations"), (both, "/v1/events")):
+        (status, headers, body), = raw_exchange(srv.port, [payload])[0]
+        assert status == 400, body
+        err = json.loads(body)["error"]
+        assert err["code"] == "BAD_REQUEST"
+        assert err["path"] == path, f"error path {err['path']!r} for a request to {path}"
 
 
 def test_counts_untouched_by_errors(srv):
@@ -194,3 +222,31 @@ def test_counts_untouched_by_errors(srv):
     assert_error(hold_raw(srv, {"eventId": event_id, "quantity": 1}), 409, "SEAT_UNAVAILABLE")
     av = srv.availability(event_id)
     assert (av["available"], av["held"], av["sold"]) == (0, 15, 0)
+
+
+def test_wrong_method_is_405_with_allow(srv):
+    for method, path in (("DELETE", "/v1/reservations/rsv_x"), ("GET", "/v1/reservations"),
+                         ("PUT", "/v1/reservations/confirm"), ("GET", "/v1/reservations/rsv_x/cancel")):
+        r = srv.request(method, path)
+        assert_error(r, 405, "METHOD_NOT_ALLOWED", path=path)
+        assert r.headers.get("Allow"), f"{method} {path}: 405 without Allow"
+
+
+def test_string_limits_on_confirm(srv):
+    event_id = srv.create_event(SECTIONS)
+    rid = srv.hold_ok(event_id, 1)["reservationId"]
+    assert_error(srv.confirm(rid, payment="p" * 256), 400, "INVALID_REQUEST")
+    assert srv.reservation(rid).json()["status"] == "HOLD"
+    assert srv.confirm(rid, payment="p" * 255).status_code == 200
+
+
+def test_event_size_limits(srv):
+    too_many_seats = {"name": "big", "currency": "KRW", "sections": [{"name": "A", "seats": 1_000_001, "price": 1}]}
+    assert_error(srv.post("/v1/events", too_many_seats), 400, "INVALID_REQUEST")
+    split = {"name": "big", "currency": "KRW",
+             "sections": [{"name": "A", "seats": 600_000, "price": 1}, {"name": "B", "seats": 400_001, "price": 1}]}
+    assert_error(srv.post("/v1/events", split), 400, "INVALID_REQUEST")
+    sections = [{"name": f"S{i}", "seats": 1, "price": 1} for i in range(1001)]
+    assert_error(srv.post("/v1/events", {"name": "wide", "currency": "KRW", "sections": sections}), 400, "INVALID_REQUEST")
+    assert_error(srv.post("/v1/events", {"name": "long", "currency": "KRW",
+                                         "sections": [{"name": "A" * 17, "seats": 1, "price": 1}]}), 400, "INVALID_REQUEST")

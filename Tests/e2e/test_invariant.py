@@ -82,6 +82,9 @@ def test_random_workload_keeps_counts_consistent(server):
             got_counts = {k: got[k] for k in ("available", "held", "sold")}
             assert got_counts == want, f"{where}: section {section}: server {got_counts}, model {want}"
 
+    event = srv.get(f"/v1/events/{event_id}").json()
+    assert {k: event[k] for k in ("totalSeats", "available", "held", "sold")} == \
+        {k: av[k] for k in ("totalSeats", "available", "held", "sold")}, "event counts agree with availability"
     # The seat listing agrees with the model seat by seat.
     listed = {s["seatId"]: s["status"] for s in srv.seats(event_id)}
     assert listed == seat_state

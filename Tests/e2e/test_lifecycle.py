@@ -1,4 +1,5 @@
 """The reservation lifecycle as a client sees it (API.md "Reservations", "State machine")."""
+import json
 import re
 import time
 
@@ -200,3 +201,27 @@ def test_reservations_are_private_to_their_user(server):
     # Without X-User-Id the caller is "anonymous", who is not the owner either.
     r = srv._session().get(srv.base + f"/v1/reservations/{rid}", timeout=10)
     assert_error(r, 404, "RESERVATION_NOT_FOUND")
+
+
+def test_pipelined_holds_are_answered_in_order(server):
+    srv = server()
+    event_id = srv.create_event([("A", 20, 100)])
+
+    def hold_request(n: int) -> bytes:
+        body = ('{"eventId":"%s","quantity":1,"seatIds":["A-%d"]}' % (event_id, n)).encode()
+        return (f"POST /v1/reservations HTTP/1.1\r\nHost: e2e\r\nX-User-Id: {srv.user}\r\nIdempotency-Key: pipe-{n}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+    seats = [3, 1, 7, 3, 20, 2, 1, 9]
+    availability = f"GET /v1/events/{event_id}/availability HTTP/1.1\r\nHost: e2e\r\n\r\n".encode()
+    responses, _ = raw_exchange(srv.port, [hold_request(n) for n in seats] + [availability], pipeline=True)
+    assert len(responses) == len(seats) + 1
+    taken = set()
+    for n, (status, _headers, body) in zip(seats, responses):
+        expect = 409 if n in taken else 201
+        assert status == expect, f"A-{n}: {status} {body!r}"
+        if status == 201:
+            assert json.loads(body)["seatIds"] == [f"A-{n}"], "answers come back in request order"
+        taken.add(n)
+    status, _, body = responses[-1]
+    assert status == 200 and json.loads(body)["held"] == len(taken), "a pipelined read sees the writes before it"
