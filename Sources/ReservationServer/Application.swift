@@ -77,7 +77,23 @@ final class Application: Sendable {
                                               accessLogSampleRate: configuration.accessLogSampleRate)
 
         var routes = RouterBuilder()
-        HealthRoutes.register(on: &routes, readiness: readiness)
+        let databasePath = configuration.databasePath
+        HealthRoutes.register(on: &routes, readiness: readiness) {
+            let statistics = writer.statistics
+            return [
+                // The database is up once the writer opened and migrated it; the last storage error,
+                // if any, is shown for diagnosis.
+                HealthComponent(name: "database", isUp: writer.isReady,
+                                details: [("path", databasePath), ("lastError", statistics.lastError ?? "none")]),
+                HealthComponent(name: "writer", isUp: writer.isReady, details: [
+                    ("batches", String(statistics.batches)), ("meanBatchSize", String(statistics.meanBatchSize)),
+                    ("rejected", String(statistics.rejected)), ("failedBatches", String(statistics.failedBatches)),
+                ]),
+                HealthComponent(name: "recovery", isUp: readiness.isReady || readiness.isDraining, details: [
+                    ("expiredAtStartup", String(statistics.expiredAtStartup)), ("liveHolds", String(statistics.liveHolds)),
+                ]),
+            ]
+        }
         MetricsRoutes.register(on: &routes, registry: registry)
         api.register(on: &routes)
         let router: Router
