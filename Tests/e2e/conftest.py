@@ -165,7 +165,7 @@ class Server:
 
     # -- HTTP --------------------------------------------------------------------------------------
 
-    def _session(self) -> requests.Session:
+    def session(self) -> requests.Session:
         local = self._local
         if getattr(local, "generation", None) != self._generation:
             local.session = requests.Session()
@@ -188,7 +188,7 @@ class Server:
             h.setdefault("Content-Type", "application/json")
         if isinstance(data, str):
             data = data.encode()
-        return self._session().request(method, self.base + path, data=data, headers=h, timeout=timeout)
+        return self.session().request(method, self.base + path, data=data, headers=h, timeout=timeout)
 
     def get(self, path: str, **kw) -> requests.Response:
         return self.request("GET", path, **kw)

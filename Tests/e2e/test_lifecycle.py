@@ -199,7 +199,7 @@ def test_reservations_are_private_to_their_user(server):
     got = srv.reservation(rid)
     assert got.status_code == 200 and got.json()["status"] == "HOLD", "the stranger changed nothing"
     # Without X-User-Id the caller is "anonymous", who is not the owner either.
-    r = srv._session().get(srv.base + f"/v1/reservations/{rid}", timeout=10)
+    r = srv.session().get(srv.base + f"/v1/reservations/{rid}", timeout=10)
     assert_error(r, 404, "RESERVATION_NOT_FOUND")
 
 
