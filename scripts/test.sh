@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the Swift tests (unit, in-process sockets, and the built binary
-# driven over real sockets and signals), then the scripts that drive a release binary as users do.
+# driven over real sockets and signals), then the scripts and the Python end-to-end suite that drive
+# a release binary as users do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,6 @@ for script in scripts/smoke-*.sh; do
     echo "== $script"
     bash "$script"
 done
+echo "== end-to-end tests (pytest, against the release binary)"
+python3 -m pytest -q -p no:cacheprovider Tests/e2e
 echo "all tests passed"
