@@ -30,7 +30,7 @@ event() {  # id seats
     curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
         -d "{\"eventId\":\"$1\",\"name\":\"bench\",\"currency\":\"KRW\",\"sections\":[{\"name\":\"A\",\"seats\":$2,\"price\":100}]}" "$base/v1/events" | grep -q 201
 }
-field() { grep -o "\"$1\":[0-9.]*" | tail -1 | cut -d: -f2; }
+field() { grep -o "\"$1\":\"\?[0-9.]*" | tail -1 | cut -d: -f2 | tr -d '"'; }  # numbers, quoted or not
 
 # 1. Lateness.
 hold_seconds=10
@@ -39,7 +39,7 @@ event evt_expiry $((holds * 2))
 created=$(date +%s.%N)
 EVENTS=evt_expiry LIMIT=$holds wrk -t1 -c64 -d120s -s scripts/wrk/hold-limited.lua "$base" | grep 'holds answered'
 # Every hold has expired once the live count is back to 0.
-until [ "$(curl -s "$base/actuator/health" | field liveHolds | tr -d '"')" = 0 ] 2>/dev/null; do sleep 0.2; done
+until [ "$(curl -s "$base/actuator/health" | field liveHolds)" = 0 ]; do sleep 0.2; done
 kill -TERM $pid; wait $pid || true; pid=
 line=$(grep '"msg":"stopped"' "$work/a.log")
 echo "expired holds:        $(echo "$line" | field expiredHolds)"
