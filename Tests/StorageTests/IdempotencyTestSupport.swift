@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Reservations
 import Storage
 import Synchronization
@@ -111,4 +112,14 @@ func idempotencyRows(_ directory: String) throws -> Int64 {
 /// Free seats of `eventID` as a reader on its own connection sees them.
 func availableSeats(_ directory: String, _ eventID: EventID) throws -> Int? {
     try SQLiteInventoryReader(path: databasePath(directory)).event(eventID)?.counts.available
+}
+
+/// Samples of a text-format scrape by series (`name{labels}` exactly as written), comments left out.
+func scrapeSamples(_ registry: MetricsRegistry) -> [String: Double] {
+    var result: [String: Double] = [:]
+    for line in String(decoding: registry.render(), as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " ") else { continue }
+        result[String(line[..<space])] = Double(line[line.index(after: space)...])
+    }
+    return result
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Reservations
 @testable import Storage
 import Synchronization
@@ -302,7 +303,8 @@ import Testing
 
     @Test func commitFailure_forgetsTheBatchsEntries() throws {
         try withTemporaryDirectory { directory in
-            try withWriter(directory) { (writer: Writer) throws in
+            let registry = MetricsRegistry(shardCount: 1)
+            try withWriter(directory, configure: { $0.metrics = registry }) { (writer: Writer) throws in
                 #expect(try create(writer, eventSpec("evt_f", seats: [10])).status == 201)
                 let before = try submit(writer, holdOperation("evt_f"), claim: claim("alice", "old"))
                 // A deferred foreign key is only checked at COMMIT, so this makes COMMIT itself fail.
@@ -334,6 +336,13 @@ import Testing
                 #expect(writer.statistics.failedBatches == 1)
                 #expect(writer.statistics.idempotencyEntries == 1, "only the committed key is left")
                 #expect(writer.statistics.idempotencyReplays == 0, "a failed batch replays nothing")
+                let scrape = scrapeSamples(registry)
+                #expect(
+                    scrape[#"reservation_outcomes_total{operation="hold",outcome="service_unavailable"}"#] == 2,
+                    "the two holds that ran; the two replays did not run")
+                #expect(scrape[#"reservation_outcomes_total{operation="hold",outcome="ok"}"#] == 1, "only `old`")
+                #expect(scrape["idempotency_replays_total"] == 0)
+                #expect(scrape["idempotency_entries"] == 1)
 
                 try arrange.execute("DROP TRIGGER trip")
                 let retry = try submit(writer, holdOperation("evt_f"), claim: claim("alice", "new"))
@@ -343,6 +352,38 @@ import Testing
                 #expect(try idempotencyRows(directory) == 3)
                 #expect(try writer.recount(eventID: "evt_f")?.isConsistent == true)
             }
+        }
+    }
+
+    @Test func aLiveEntryWithoutItsRow_failsTheRetry_andReportsTheBreach() throws {
+        try withTemporaryDirectory { directory in
+            let reports = Mutex<[String]>([])
+            try withWriter(directory, configure: { configuration in
+                configuration.onInvariantBreach = { message in reports.withLock { $0.append(message) } }
+            }) { (writer: Writer) throws in
+                #expect(try create(writer, eventSpec("evt_gone", seats: [4])).status == 201)
+                #expect(try submit(writer, holdOperation("evt_gone"), claim: claim("alice", "k")).status == 201)
+                try openTestConnection(directory).run("DELETE FROM idempotency_keys")
+                let retry = try submit(writer, holdOperation("evt_gone"), claim: claim("alice", "k"))
+                #expect(retry.status == 503 && !retry.isReplay, "never a second execution")
+                #expect(reports.withLock { $0.first?.contains("has no stored row") } == true)
+                #expect(try availableSeats(directory, "evt_gone") == 3)
+            }
+        }
+    }
+
+    @Test func table_isAppendOnly_keyedBySequence_withoutASecondaryIndex() throws {
+        try withTemporaryDirectory { directory in
+            try withWriter(directory) { _ in }
+            let connection = try openTestConnection(directory)
+            let columns = try connection.withStatement("SELECT name, pk FROM pragma_table_info('idempotency_keys')") {
+                statement in
+                var columns: [String] = []
+                while try statement.step() { columns.append(statement.string(0) + (statement.int(1) == 1 ? "*" : "")) }
+                return columns
+            }
+            #expect(columns == ["seq*", "scope", "fingerprint", "status", "response", "created_at_ms", "expires_at_ms"])
+            #expect(try scalarInt(connection, "SELECT count(*) FROM pragma_index_list('idempotency_keys')") == 0)
         }
     }
 

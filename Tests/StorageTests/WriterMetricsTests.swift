@@ -6,16 +6,6 @@ import Testing
 
 /// The writer's Prometheus series, read back from the registry's text output.
 @Suite struct WriterMetricsTests {
-    /// Samples of a text-format scrape by series (`name{labels}` exactly as written), ignoring comments.
-    private func samples(_ registry: MetricsRegistry) -> [String: Double] {
-        var result: [String: Double] = [:]
-        for line in String(decoding: registry.render(), as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " ") else { continue }
-            result[String(line[..<space])] = Double(line[line.index(after: space)...])
-        }
-        return result
-    }
-
     @Test func afterKnownCommands_theScrapeShowsTheirCounts() throws {
         try withTemporaryDirectory { directory in
             let clock = TestClock()
@@ -45,7 +35,7 @@ import Testing
                 clock.advance(byMilliseconds: 1_025)
                 #expect(try hold(writer, "evt_none").error == .eventNotFound)
 
-                let scrape = samples(registry)
+                let scrape = scrapeSamples(registry)
                 #expect(scrape[#"reservation_outcomes_total{operation="hold",outcome="ok"}"#] == 5)
                 #expect(scrape[#"reservation_outcomes_total{operation="hold",outcome="seat_unavailable"}"#] == 1)
                 #expect(scrape[#"reservation_outcomes_total{operation="hold",outcome="event_not_found"}"#] == 2)
@@ -79,7 +69,7 @@ import Testing
                 $0.metrics = again
                 $0.metricsShard = 0
             }) { _ in
-                let scrape = samples(again)
+                let scrape = scrapeSamples(again)
                 #expect(scrape["outbox_backlog"] == 8)
                 #expect(scrape[#"seats{event="evt_m",state="held"}"#] == 2)
                 #expect(scrape["reservations_live_holds"] == 2)
@@ -99,10 +89,10 @@ import Testing
                 for index in 0..<3 {
                     #expect(writer.submit(completions.command("e\(index)", eventSpec("evt_q\(index)"))))
                 }
-                #expect(samples(registry)["writer_queue_depth"] == 3)
+                #expect(scrapeSamples(registry)["writer_queue_depth"] == 3)
                 gate.open()
                 #expect(completions.waitFor(4))
-                #expect(samples(registry)["writer_queue_depth"] == 0)
+                #expect(scrapeSamples(registry)["writer_queue_depth"] == 0)
             }
         }
     }
@@ -116,7 +106,7 @@ import Testing
                 sections: [Section(name: "A", seatCount: 2, priceMinor: 1)], createdAtMs: 0)
             metrics.setSeats(of: LiveEvent(event: event, index: SeatIndex(event: event)))
         }
-        let scrape = samples(registry)
+        let scrape = scrapeSamples(registry)
         #expect(scrape[#"seats{event="evt_1000",state="available"}"#] == 2)
         #expect(scrape[#"seats{event="evt_1001",state="available"}"#] == nil)
         #expect(scrape.keys.filter { $0.hasPrefix("seats{") }.count == 3_000)
