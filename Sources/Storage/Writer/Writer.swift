@@ -16,9 +16,22 @@ import Synchronization
 /// against a passed deadline. When idle it wakes by itself at the next deadline (see
 /// `expiryTickMilliseconds`).
 ///
+/// A command with an `IdempotencyClaim` runs at most once per scope while its entry lives
+/// (`idempotencyTTLMilliseconds`): a retry with the same fingerprint gets the stored response plus
+/// `Idempotent-Replayed: true`, another fingerprint gets `.idempotencyConflict`. Storable responses
+/// (`IdempotencyRules.isStorable`) are written in the command's own transaction, so a response is
+/// replayable exactly when it is durable; `IdempotencyIndex` describes the storage. A duplicate of a
+/// claimed event creation that is still inserting seats waits for it and replays its response.
+///
 /// Start-up (open, migrate, drop half-created events, rebuild each event's `SeatIndex`, load the
-/// live holds and expire the overdue ones) runs on the writer thread; commands submitted meanwhile
-/// wait in the queue, and `isReady` turns true after it.
+/// live holds and expire the overdue ones, rebuild the idempotency map) runs on the writer thread;
+/// commands submitted meanwhile wait in the queue, and `isReady` turns true after it.
+///
+/// With `Configuration.metrics` set, the writer keeps Prometheus series up to date (see
+/// `WriterMetrics` for the list): `writer_batch_size`, `writer_commit_seconds`,
+/// `writer_queue_depth`, `reservation_outcomes_total`, `reservations_live_holds`, `seats` (first
+/// 1,000 events only), `reservation_expiry_lateness_seconds`, `outbox_backlog`,
+/// `idempotency_replays_total`, `idempotency_conflicts_total` and `idempotency_entries`.
 public final class Writer: CommandSink, Sendable {
     /// Settings; each has a default except the path.
     public struct Configuration: Sendable {

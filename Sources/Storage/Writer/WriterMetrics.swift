@@ -8,6 +8,21 @@ import Reservations
 /// change only after a batch's COMMIT returned (or failed), so a scrape never shows work that was
 /// rolled back. Children are looked up once and kept here, because `labels` takes a lock.
 ///
+/// What each series counts:
+/// - `writer_batch_size`: commands per transaction (client commands plus the background step, as
+///   `Writer.Statistics.commands`); expiry-only wake-ups with no command are not observed.
+/// - `writer_commit_seconds`: every COMMIT that succeeded.
+/// - `reservation_outcomes_total{operation,outcome}`: hold, confirm and cancel commands the writer
+///   ran (replays, conflicts and refusals did not run and are not here), by `ok` or the error code
+///   in lowercase; a failed batch's commands count as `service_unavailable`. `expire` counts holds
+///   expired while serving (start-up expiries are not).
+/// - `reservations_live_holds`, `outbox_backlog`, `idempotency_entries`: gauges set after every batch.
+///   `outbox_backlog` is counted once at start-up and then only grows with inserts: no relay
+///   delivers rows yet, and when one does it must decrease it.
+/// - `seats{event,state}`: after each batch, for the events whose seats it changed.
+/// - `reservation_expiry_lateness_seconds`: deadline to COMMIT of each expiry while serving.
+/// - `idempotency_replays_total`, `idempotency_conflicts_total`: committed batches only.
+///
 /// Used only on the writer thread (`writer_queue_depth`, which any scraping thread reads, is
 /// registered by `Writer` itself).
 final class WriterMetrics {
