@@ -19,6 +19,9 @@ public enum DomainError: Error, Sendable, Hashable {
     case alreadyCancelled
     /// The input breaks a documented rule; one entry per field.
     case invalid([FieldProblem])
+    /// The Idempotency-Key was used before, in the same scope, for a request with another
+    /// fingerprint (API.md, "Idempotency"). Never stored: the key still belongs to the first request.
+    case idempotencyConflict
     /// The change could not be stored (the transaction failed or rolled back); nothing was changed,
     /// so the caller may retry.
     case storageFailure
@@ -34,6 +37,7 @@ public enum DomainError: Error, Sendable, Hashable {
         case .alreadyConfirmed: "RESERVATION_ALREADY_CONFIRMED"
         case .alreadyCancelled: "RESERVATION_ALREADY_CANCELLED"
         case .invalid: "INVALID_REQUEST"
+        case .idempotencyConflict: "IDEMPOTENCY_CONFLICT"
         case .storageFailure: "SERVICE_UNAVAILABLE"
         }
     }
@@ -42,7 +46,9 @@ public enum DomainError: Error, Sendable, Hashable {
     public var httpStatus: Int {
         switch self {
         case .eventNotFound, .reservationNotFound: 404
-        case .eventAlreadyExists, .seatUnavailable, .reservationExpired, .alreadyConfirmed, .alreadyCancelled: 409
+        case .eventAlreadyExists, .seatUnavailable, .reservationExpired, .alreadyConfirmed, .alreadyCancelled,
+            .idempotencyConflict:
+            409
         case .invalid: 400
         // 503 rather than 500: nothing was committed and a retry may well succeed.
         case .storageFailure: 503
@@ -60,6 +66,7 @@ public enum DomainError: Error, Sendable, Hashable {
         case .alreadyConfirmed: "The reservation is already confirmed"
         case .alreadyCancelled: "The reservation is already cancelled"
         case .invalid: "The request is invalid"
+        case .idempotencyConflict: "This Idempotency-Key was already used with a different request"
         case .storageFailure: "The change could not be stored; try again"
         }
     }

@@ -66,21 +66,31 @@ public enum WriteOutcome: Sendable {
 public struct WriteCommand: Sendable {
     /// What to change.
     public var operation: WriteOperation
+    /// The Idempotency-Key this command claims, if the request carried one. With a claim the writer
+    /// replays a stored response for the same scope and fingerprint instead of running the command,
+    /// answers `.idempotencyConflict` for the same scope with another fingerprint, and otherwise runs
+    /// the command and stores a storable response (`IdempotencyRules.isStorable`) in the same
+    /// transaction.
+    public var idempotency: IdempotencyClaim?
     /// Turns the outcome into the response. Runs on the writer thread inside the command's
     /// transaction; it must be quick and must not block. It can run a second time, with
     /// `.failed(.storageFailure)`, when the batch's COMMIT fails after the first rendering.
     public var render: @Sendable (WriteOutcome) -> RenderedResponse
     /// Receives the final response exactly once. Runs on the writer thread after COMMIT returned (so
     /// a success is durable before anyone hears of it) and must only hand off, e.g. post to a loop.
+    /// A replay receives the stored response plus `IdempotencyRules.replayedHeader`, and `render`
+    /// runs only if the batch fails (with `.failed(.storageFailure)`).
     public var completion: @Sendable (RenderedResponse) -> Void
 
     /// Creates a command.
     public init(
         operation: WriteOperation,
+        idempotency: IdempotencyClaim? = nil,
         render: @escaping @Sendable (WriteOutcome) -> RenderedResponse,
         completion: @escaping @Sendable (RenderedResponse) -> Void
     ) {
         self.operation = operation
+        self.idempotency = idempotency
         self.render = render
         self.completion = completion
     }

@@ -2,7 +2,7 @@
 /// a change is a new entry (the Migrator refuses a database whose history differs).
 public enum Schema {
     /// Every migration, in order.
-    public static let migrations: [Migration] = [initial]
+    public static let migrations: [Migration] = [initial, idempotencyScopeOnly]
 
     /// Seat status codes in `seats.status`. Integers rather than text because the seats table is by
     /// far the largest (one row per seat) and SQLite stores 0 and 1 in the record header alone.
@@ -141,5 +141,15 @@ public enum Schema {
             -- Index: the relay reads undelivered rows in sequence order; partial, so it holds only
             -- the backlog and the relay never walks delivered history.
             CREATE INDEX outbox_pending ON outbox(sequence) WHERE delivered_at_ms IS NULL;
+            """)
+
+    /// Version 2: `idempotency_keys` without its `key` column. The scope the API builds is (caller,
+    /// method, route template, key) in one string, so a separate key column would only repeat its
+    /// last part; the writer stores the scope whole. (DROP COLUMN needs SQLite 3.35; the images ship
+    /// 3.40.) The response blob's layout is `IdempotencyRecord.encode`.
+    static let idempotencyScopeOnly = Migration(
+        version: 2, name: "idempotency_scope_only",
+        sql: """
+            ALTER TABLE idempotency_keys DROP COLUMN key;
             """)
 }

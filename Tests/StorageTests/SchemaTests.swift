@@ -20,7 +20,7 @@ import Testing
     @Test func migrate_emptyFile_createsEveryTableAndOnlyTheJustifiedIndexes() throws {
         try withTemporaryDirectory { directory in
             let connection = try open(directory)
-            #expect(try Migrator.migrate(connection, Schema.migrations) == [1])
+            #expect(try Migrator.migrate(connection, Schema.migrations) == [1, 2])
             #expect(
                 try names(connection, "table")
                     == ["schema_migrations", "events", "sections", "seats", "reservations", "orders",
@@ -29,7 +29,7 @@ import Testing
             #expect(try names(connection, "index") == ["reservations_live_holds", "outbox_pending"])
             let seatsSQL = try scalarText(connection, "SELECT sql FROM sqlite_schema WHERE name = 'seats'")
             #expect(seatsSQL.contains("WITHOUT ROWID"))
-            #expect(try Migrator.appliedMigrations(connection).map(\.name) == ["initial"])
+            #expect(try Migrator.appliedMigrations(connection).map(\.name) == ["initial", "idempotency_scope_only"])
         }
     }
 

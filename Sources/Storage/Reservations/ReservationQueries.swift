@@ -116,6 +116,15 @@ enum ReservationQueries {
         return connection.lastInsertRowID
     }
 
+    /// Outbox rows not yet delivered. Counts the partial index `outbox_pending`, so it reads only
+    /// the backlog; start-up only (the writer counts inserts from there on).
+    static func pendingOutboxCount(_ connection: SQLiteConnection) throws -> Int64 {
+        try connection.withStatement("SELECT count(*) FROM outbox WHERE delivered_at_ms IS NULL") { statement in
+            _ = try statement.step()
+            return statement.int64(0)
+        }
+    }
+
     /// Up to `limit` outbox rows with a sequence above `sequence`, in sequence order (a primary-key
     /// range read).
     static func outbox(_ connection: SQLiteConnection, after sequence: Int64, limit: Int) throws -> [OutboxRecord] {

@@ -9,6 +9,9 @@ final class EventCreation {
     let command: WriteCommand
     /// The event being created, with its storage key.
     let event: Event
+    /// Commands with the same idempotency claim that arrived while the creation was in progress;
+    /// they are answered with its response when it finishes.
+    var waiters: [WriteCommand] = []
     /// The section and seat number the next chunk starts at.
     private(set) var section = 0
     private(set) var nextNumber = 1

@@ -328,6 +328,7 @@ extension WriterEngine {
             start = end
         }
 
+        tally.touchedEvents.insert(event.key)
         var perSection: [Int: Int64] = [:]
         for seat in seats { perSection[seat.section, default: 0] += 1 }
         let delta = transition.counterDelta
@@ -361,6 +362,8 @@ extension WriterEngine {
             connection, id: configuration.ids.next(prefix: IDGenerator.Prefix.outboxEvent, nowMs: nowMs), type: type,
             subject: reservation.id, data: OutboxRecord.data(for: reservation),
             traceparent: ReservationLimits.storableTraceparent(traceparent), nowMs: nowMs)
+        outboxBacklog += 1
+        onUndo { [unowned self] in self.outboxBacklog -= 1 }
     }
 
     /// Starts tracking a new hold's deadline (reversibly).

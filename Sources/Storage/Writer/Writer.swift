@@ -1,3 +1,4 @@
+import Metrics
 import Reservations
 import Synchronization
 
@@ -15,9 +16,22 @@ import Synchronization
 /// against a passed deadline. When idle it wakes by itself at the next deadline (see
 /// `expiryTickMilliseconds`).
 ///
+/// A command with an `IdempotencyClaim` runs at most once per scope while its entry lives
+/// (`idempotencyTTLMilliseconds`): a retry with the same fingerprint gets the stored response plus
+/// `Idempotent-Replayed: true`, another fingerprint gets `.idempotencyConflict`. Storable responses
+/// (`IdempotencyRules.isStorable`) are written in the command's own transaction, so a response is
+/// replayable exactly when it is durable; `IdempotencyIndex` describes the storage. A duplicate of a
+/// claimed event creation that is still inserting seats waits for it and replays its response.
+///
 /// Start-up (open, migrate, drop half-created events, rebuild each event's `SeatIndex`, load the
-/// live holds and expire the overdue ones) runs on the writer thread; commands submitted meanwhile
-/// wait in the queue, and `isReady` turns true after it.
+/// live holds and expire the overdue ones, rebuild the idempotency map) runs on the writer thread;
+/// commands submitted meanwhile wait in the queue, and `isReady` turns true after it.
+///
+/// With `Configuration.metrics` set, the writer keeps Prometheus series up to date (see
+/// `WriterMetrics` for the list): `writer_batch_size`, `writer_commit_seconds`,
+/// `writer_queue_depth`, `reservation_outcomes_total`, `reservations_live_holds`, `seats` (first
+/// 1,000 events only), `reservation_expiry_lateness_seconds`, `outbox_backlog`,
+/// `idempotency_replays_total`, `idempotency_conflicts_total` and `idempotency_entries`.
 public final class Writer: CommandSink, Sendable {
     /// Settings; each has a default except the path.
     public struct Configuration: Sendable {
@@ -54,6 +68,25 @@ public final class Writer: CommandSink, Sendable {
         /// a hand-edited file). The command involved fails with `storageFailure` and changes
         /// nothing. Must be quick. Default: one line on standard error.
         public var onInvariantBreach: @Sendable (String) -> Void
+        /// How long a stored idempotent response is kept, from the batch that stored it; after that
+        /// the key is forgotten and a retry runs again (API.md, `IDEMPOTENCY_TTL_SECONDS`).
+        /// Default 300,000 ms.
+        public var idempotencyTTLMilliseconds: Int64
+        /// Most idempotency entries the writer holds in memory (about 150 bytes each, so the default
+        /// bounds them near 150 MB). At the bound a command with a new claim is refused with
+        /// `storageFailure` (503, retry later) instead of growing memory without end; replays of
+        /// stored keys and commands without a claim still run. Expired entries count until the purge
+        /// removes them. Default 1,000,000.
+        public var idempotencyEntriesMax: Int
+        /// Most expired idempotency rows one batch deletes (oldest first), so a purge never makes a
+        /// batch long. Default 1,000, which outpaces the default batch limit of 512 inserts.
+        public var idempotencyPurgeLimit: Int
+        /// Where the writer's Prometheus series go; nil records none. See `metricsShard`.
+        public var metrics: MetricsRegistry?
+        /// The registry shard the writer thread records on; no other thread may write it. Nil means
+        /// the last shard (`shardCount - 1`): the server creates its registry with one shard per
+        /// event loop plus one for the writer. Default nil.
+        public var metricsShard: Int?
 
         /// Creates a configuration.
         public init(
@@ -68,7 +101,12 @@ public final class Writer: CommandSink, Sendable {
             expiryTickMilliseconds: Int64 = 10,
             maxIdleWaitMilliseconds: Int64 = 1_000,
             expiriesPerStartupTransaction: Int = 5_000,
-            onInvariantBreach: @escaping @Sendable (String) -> Void = Writer.reportToStandardError
+            onInvariantBreach: @escaping @Sendable (String) -> Void = Writer.reportToStandardError,
+            idempotencyTTLMilliseconds: Int64 = 300_000,
+            idempotencyEntriesMax: Int = 1_000_000,
+            idempotencyPurgeLimit: Int = 1_000,
+            metrics: MetricsRegistry? = nil,
+            metricsShard: Int? = nil
         ) {
             self.path = path
             self.options = options
@@ -82,6 +120,17 @@ public final class Writer: CommandSink, Sendable {
             self.maxIdleWaitMilliseconds = maxIdleWaitMilliseconds
             self.expiriesPerStartupTransaction = expiriesPerStartupTransaction
             self.onInvariantBreach = onInvariantBreach
+            self.idempotencyTTLMilliseconds = idempotencyTTLMilliseconds
+            self.idempotencyEntriesMax = idempotencyEntriesMax
+            self.idempotencyPurgeLimit = idempotencyPurgeLimit
+            self.metrics = metrics
+            self.metricsShard = metricsShard
+        }
+
+        /// The shard the writer records metrics on, when metrics are configured.
+        var resolvedMetricsShard: Int? {
+            guard let metrics else { return nil }
+            return metricsShard ?? metrics.shardCount - 1
         }
     }
 
@@ -113,6 +162,19 @@ public final class Writer: CommandSink, Sendable {
         public var liveHolds = 0
         /// Disagreements between stored rows and the in-memory state (see `onInvariantBreach`).
         public var invariantBreaches = 0
+        /// Claimed commands answered with their stored response instead of running.
+        public var idempotencyReplays = 0
+        /// Claimed commands refused because their scope was stored with another fingerprint.
+        public var idempotencyConflicts = 0
+        /// Claimed commands refused because `idempotencyEntriesMax` entries were held.
+        public var idempotencyRefusals = 0
+        /// Idempotency entries in memory after the latest batch (expired ones until purged).
+        public var idempotencyEntries = 0
+        /// Expired idempotency rows deleted so far.
+        public var idempotencyPurged = 0
+        /// Outbox rows not yet delivered: counted at start-up, then increased by every insert (no
+        /// relay exists yet to decrease it).
+        public var outboxBacklog = 0
 
         /// Mean commands per batch; 0 before the first batch.
         public var meanBatchSize: Double {
@@ -148,8 +210,21 @@ public final class Writer: CommandSink, Sendable {
         precondition(configuration.expiryTickMilliseconds > 0, "expiryTickMilliseconds must be positive")
         precondition(configuration.maxIdleWaitMilliseconds > 0, "maxIdleWaitMilliseconds must be positive")
         precondition(configuration.expiriesPerStartupTransaction > 0, "expiriesPerStartupTransaction must be positive")
+        precondition(configuration.idempotencyTTLMilliseconds > 0, "idempotencyTTLMilliseconds must be positive")
+        precondition(configuration.idempotencyEntriesMax > 0, "idempotencyEntriesMax must be positive")
+        precondition(configuration.idempotencyPurgeLimit > 0, "idempotencyPurgeLimit must be positive")
+        if let metrics = configuration.metrics, let shard = configuration.resolvedMetricsShard {
+            precondition(shard >= 0 && shard < metrics.shardCount, "metricsShard must be a shard of the registry")
+        }
         self.configuration = configuration
         let queue = WriterQueue(capacity: configuration.queueCapacity)
+        // Read by the scraping thread under the queue's lock. Weak, so the registry (which may
+        // outlive this writer) does not keep the queue alive; a stopped writer reads as 0.
+        configuration.metrics?.gaugeFunction(
+            name: "writer_queue_depth", help: "Commands waiting in the writer's queue."
+        ) { [weak queue] in
+            Double(queue?.depth ?? 0)
+        }
         let shared = WriterShared()
         self.queue = queue
         self.shared = shared
@@ -259,6 +334,11 @@ final class WriterQueue: @unchecked Sendable {
 
     init(capacity: Int) {
         self.capacity = capacity
+    }
+
+    /// Client commands waiting (not yet taken by the writer).
+    var depth: Int {
+        lock.withLock { commandCount }
     }
 
     /// Appends `item`; false when closed, or when it is a command and `capacity` commands wait.

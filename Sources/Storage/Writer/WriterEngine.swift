@@ -35,11 +35,23 @@ final class WriterEngine {
     /// How to reverse each in-memory change made since the batch began, newest last; in-memory state
     /// must follow the transaction when a savepoint or the whole batch rolls back.
     private var undoLog: [() -> Void] = []
+    /// Live Idempotency-Key scopes and where their responses are stored.
+    var idempotency = IdempotencyIndex()
+    /// Claimed event creations still inserting seats, by scope: a duplicate waits for the creation
+    /// (`EventCreation.waiters`) instead of running, since nothing is stored until it completes.
+    var pendingClaims: [String: EventCreation] = [:]
+    /// Outbox rows not yet delivered (see `Writer.Statistics.outboxBacklog`).
+    var outboxBacklog = 0
+    /// What the current batch did, for statistics and metrics once its fate is known.
+    var tally = BatchTally()
+    /// The Prometheus series, when configured.
+    let metrics: WriterMetrics?
 
     /// Opens the database, migrates it, removes half-created events and rebuilds every index.
     init(configuration: Writer.Configuration, shared: WriterShared) throws {
         self.configuration = configuration
         self.shared = shared
+        metrics = configuration.metrics.map { WriterMetrics(registry: $0, shard: configuration.resolvedMetricsShard ?? 0) }
         connection = try SQLiteConnection(
             path: configuration.path, mode: .readWrite(createDirectories: true), options: configuration.options)
         connection.claim()
@@ -49,9 +61,23 @@ final class WriterEngine {
             try rebuildIndexes()
             try loadLiveHolds()
             try expireOverdueHolds()
+            try loadIdempotency()
+            outboxBacklog = Int(try ReservationQueries.pendingOutboxCount(connection))
         } catch {
             connection.close()
             throw error
+        }
+        shared.statistics.withLock { statistics in
+            statistics.idempotencyEntries = idempotency.count
+            statistics.outboxBacklog = outboxBacklog
+        }
+        if let metrics {
+            metrics.setLiveHolds(deadlines.count)
+            metrics.setOutboxBacklog(outboxBacklog)
+            metrics.recordIdempotency(replays: 0, conflicts: 0, entries: idempotency.count)
+            for live in eventsByKey.values.sorted(by: { $0.event.key < $1.event.key }) {
+                metrics.setSeats(of: live)
+            }
         }
     }
 
@@ -77,6 +103,9 @@ final class WriterEngine {
         var failure: (any Error)?
         // Deadlines of the holds this batch expired, for the lateness statistics once it commits.
         var expiredDeadlines: [Int64] = []
+        // Expired idempotency rows this batch deleted; memory forgets them once the batch commits.
+        var purged: (count: Int, deleted: Int)?
+        tally = BatchTally()
 
         do {
             try connection.beginImmediate()
@@ -95,6 +124,12 @@ final class WriterEngine {
                 failure = error
             }
         }
+        if failure == nil {
+            purged = purgeIdempotency(nowMs: now)
+            if !connection.isInTransaction {
+                failure = LostTransaction(reason: "SQLite rolled the transaction back during the idempotency purge")
+            }
+        }
         for item in items {
             switch item {
             case .command(let command):
@@ -108,6 +143,9 @@ final class WriterEngine {
                 case .started(let creation):
                     answers.append((command, nil))
                     started.append(creation)
+                case .waiting:
+                    // Answered with the creation it duplicates (`finishWaiters`).
+                    answers.append((command, nil))
                 }
             case .recount(let request):
                 guard failure == nil else {
@@ -142,8 +180,9 @@ final class WriterEngine {
             }
         }
 
-        // Completions for the background step, fired after the batch's own commands.
-        var stepAnswer: (command: WriteCommand, response: RenderedResponse)?
+        // Completions for the background step (and the duplicates waiting for it), fired after the
+        // batch's own commands.
+        var stepAnswers: [(command: WriteCommand, response: RenderedResponse)] = []
         if let failure {
             if connection.isInTransaction { try? connection.rollback() }
             undo(to: 0)
@@ -151,8 +190,11 @@ final class WriterEngine {
             expiredDeadlines = []
             expiryRetryNotBeforeMs = now + Self.expiryRetryDelayMs
             // Nothing of this batch is stored: every command answers storageFailure, including
-            // creations that began here (their first chunk rolled back with the rest).
+            // creations that began here (their first chunk rolled back with the rest), replays (the
+            // row they replay may be one this batch wrote) and duplicates that began waiting here
+            // (the undo above detached them).
             answers = answers.map { ($0.command, $0.command.render(.failed(.storageFailure))) }
+            tally.outcomes = tally.outcomes.map { ($0.operation, .storageFailure) }
             recounts = recounts.map { ($0.request, .failure(failure)) }
             switch (step, stepOutcome) {
             case (let step?, nil):
@@ -161,7 +203,9 @@ final class WriterEngine {
             case (.creation(let creation)?, _?):
                 // Its chunk rolled back while earlier chunks stay committed: the creation has failed,
                 // and a clean-up removes what it left.
-                stepAnswer = (creation.command, creation.command.render(.failed(.storageFailure)))
+                let response = creation.command.render(.failed(.storageFailure))
+                stepAnswers.append((creation.command, response))
+                stepAnswers += finishWaiters(of: creation, response: response)
                 background.append(.purge(EventPurge(creation: creation)))
             case (.purge(let purge)?, _?):
                 purge.failures += 1
@@ -172,12 +216,14 @@ final class WriterEngine {
         } else {
             undoLog.removeAll(keepingCapacity: true)
             expiryRetryNotBeforeMs = Int64.min
+            if let purged { idempotency.dropPurged(purged.count) }
             background.append(contentsOf: started.map { .creation($0) })
             switch stepOutcome {
             case .continuing(let job):
                 background.append(job)
-            case .answered(let command, let response, let cleanup):
-                stepAnswer = (command, response)
+            case .answered(let creation, let response, let cleanup):
+                stepAnswers.append((creation.command, response))
+                stepAnswers += finishWaiters(of: creation, response: response)
                 if let cleanup { background.append(.purge(cleanup)) }
             case .done, nil:
                 break
@@ -185,11 +231,7 @@ final class WriterEngine {
         }
 
         shared.statistics.withLock { statistics in
-            let commands = items.reduce(0) { count, item in
-                if case .command = item { return count + 1 }
-                return count
-            }
-            let size = commands + (step == nil ? 0 : 1)
+            let size = size(of: items, step: step)
             statistics.batches += 1
             statistics.commands += size
             statistics.maxBatchSize = max(statistics.maxBatchSize, size)
@@ -200,14 +242,27 @@ final class WriterEngine {
                 statistics.expiryLateness.record(committedAtMs - deadline)
             }
             statistics.liveHolds = deadlines.count
+            if failure == nil {
+                statistics.idempotencyReplays += tally.replays
+                statistics.idempotencyConflicts += tally.conflicts
+                statistics.idempotencyRefusals += tally.refusals
+                statistics.idempotencyPurged += purged?.deleted ?? 0
+            }
+            statistics.idempotencyEntries = idempotency.count
+            statistics.outboxBacklog = outboxBacklog
+        }
+        if let metrics {
+            publish(
+                to: metrics, batchSize: size(of: items, step: step), commitNanoseconds: commitNanoseconds,
+                committed: failure == nil, committedAtMs: committedAtMs, expiredDeadlines: expiredDeadlines)
         }
 
         // Only now, after COMMIT returned (or the batch failed), does anyone hear of the outcome.
         for (command, response) in answers {
             if let response { command.completion(response) }
         }
-        if let stepAnswer {
-            stepAnswer.command.completion(stepAnswer.response)
+        for (command, response) in stepAnswers {
+            command.completion(response)
         }
         for (request, result) in recounts {
             request.result.fulfil(result)
@@ -215,18 +270,79 @@ final class WriterEngine {
     }
 
     /// What running one command inside the batch produced.
-    private enum CommandResult {
+    enum CommandResult {
         /// The command is finished; this is its response, to be sent after COMMIT.
         case answered(RenderedResponse)
         /// An event creation that continues over later batches; it answers when its last chunk commits.
         case started(EventCreation)
+        /// A duplicate claim of a creation still in progress; answered when that creation finishes.
+        case waiting
     }
 
-    /// Runs `command` in its own savepoint; a failure undoes only this command and renders its error.
+    /// Commands in a batch as the statistics count them: client commands plus the background step.
+    private func size(of items: [QueueItem], step: BackgroundJob?) -> Int {
+        let commands = items.reduce(0) { count, item in
+            if case .command = item { return count + 1 }
+            return count
+        }
+        return commands + (step == nil ? 0 : 1)
+    }
+
+    /// Runs `command`, first settling its idempotency claim if it has one (API.md, "Idempotency").
+    ///
+    /// A live scope answers at once: the stored response for the same fingerprint, a conflict for
+    /// another. Otherwise the command runs inside an outer savepoint "claim", and a storable response
+    /// — including a business failure, whose own savepoint has already rolled its work back — is
+    /// stored in that savepoint with the entry added to memory, so a duplicate later in this batch
+    /// replays it. If storing fails, the command's work goes too and it answers `storageFailure`.
     private func run(_ command: WriteCommand, now: Int64) -> CommandResult {
-        let mark = undoLog.count
+        guard let claim = command.idempotency else {
+            let (result, operation, error) = execute(command, now: now)
+            if let operation { tally.outcomes.append((operation, error)) }
+            return result
+        }
+        let mark = undoMark
+        // Set once the operation ran, so its outcome is counted exactly once, whatever follows.
+        var executed: (operation: WriterMetrics.Operation?, error: DomainError?)?
         do {
-            return try connection.withSavepoint("command") {
+            if let earlier = try earlierAnswer(to: claim, command: command, nowMs: now) { return earlier }
+            let result = try connection.withSavepoint("claim") {
+                let (result, operation, error) = execute(command, now: now)
+                executed = (operation, error)
+                switch result {
+                case .answered(let response):
+                    try remember(claim, response, nowMs: now)
+                case .started(let creation):
+                    pendingClaims[claim.scope] = creation
+                    onUndo { [unowned self] in self.pendingClaims[claim.scope] = nil }
+                case .waiting:
+                    break
+                }
+                return result
+            }
+            if let operation = executed?.operation { tally.outcomes.append((operation, executed?.error)) }
+            return result
+        } catch {
+            undo(to: mark)
+            record(error)
+            if let operation = executed?.operation { tally.outcomes.append((operation, .storageFailure)) }
+            return .answered(command.render(.failed(.storageFailure)))
+        }
+    }
+
+    /// Runs `command`'s operation in its own savepoint; a failure undoes only this command and
+    /// renders its error. Also returns which reservation operation ran (nil for event creation) and
+    /// the error it ended with, for `reservation_outcomes_total`.
+    private func execute(_ command: WriteCommand, now: Int64) -> (CommandResult, WriterMetrics.Operation?, DomainError?) {
+        let mark = undoLog.count
+        let operation: WriterMetrics.Operation? = switch command.operation {
+        case .createEvent: nil
+        case .hold: .hold
+        case .confirm: .confirm
+        case .cancel: .cancel
+        }
+        do {
+            let result = try connection.withSavepoint("command") { () throws -> CommandResult in
                 switch command.operation {
                 case .createEvent(let spec):
                     return try beginCreation(spec, command: command, now: now)
@@ -238,13 +354,14 @@ final class WriterEngine {
                     return .answered(command.render(try cancel(request, nowMs: now)))
                 }
             }
+            return (result, operation, nil)
         } catch {
             undo(to: mark)
             guard let domainError = error as? DomainError else {
                 record(error)
-                return .answered(command.render(.failed(.storageFailure)))
+                return (.answered(command.render(.failed(.storageFailure))), operation, .storageFailure)
             }
-            return .answered(command.render(.failed(domainError)))
+            return (.answered(command.render(.failed(domainError))), operation, domainError)
         }
     }
 
@@ -350,6 +467,7 @@ final class WriterEngine {
         let live = LiveEvent(event: event, index: SeatIndex(event: event))
         events[event.id] = live
         eventsByKey[event.key] = live
+        tally.touchedEvents.insert(event.key)
         undoLog.append { [unowned self] in
             self.events[event.id] = nil
             self.eventsByKey[event.key] = nil
@@ -364,7 +482,7 @@ final class WriterEngine {
         /// More steps to come; the job goes to the back of the line.
         case continuing(BackgroundJob)
         /// A creation finished (or failed): its command's response, and a clean-up to run if it failed.
-        case answered(WriteCommand, RenderedResponse, cleanup: EventPurge?)
+        case answered(EventCreation, RenderedResponse, cleanup: EventPurge?)
         /// A clean-up finished.
         case done
     }
@@ -374,18 +492,25 @@ final class WriterEngine {
         case .creation(let creation):
             let mark = undoLog.count
             do {
-                let counts = try connection.withSavepoint("chunk") { () throws -> InventoryCounts? in
+                let response = try connection.withSavepoint("chunk") { () throws -> RenderedResponse? in
                     try creation.insertNextChunk(connection, limit: configuration.seatsPerChunk)
-                    return creation.isComplete ? try complete(creation) : nil
+                    guard creation.isComplete else { return nil }
+                    let counts = try complete(creation)
+                    let response = creation.command.render(.eventCreated(creation.event, counts))
+                    // Stored with the last chunk, so the claim becomes replayable as the event
+                    // becomes visible.
+                    if let claim = creation.command.idempotency {
+                        try remember(claim, response, nowMs: now)
+                    }
+                    return response
                 }
-                guard let counts else { return .continuing(job) }
-                return .answered(creation.command, creation.command.render(.eventCreated(creation.event, counts)), cleanup: nil)
+                guard let response else { return .continuing(job) }
+                return .answered(creation, response, cleanup: nil)
             } catch {
                 undo(to: mark)
                 record(error)
                 return .answered(
-                    creation.command, creation.command.render(.failed(.storageFailure)),
-                    cleanup: EventPurge(creation: creation))
+                    creation, creation.command.render(.failed(.storageFailure)), cleanup: EventPurge(creation: creation))
             }
         case .purge(let purge):
             do {

@@ -1,0 +1,146 @@
+import Reservations
+
+/// What one batch did that statistics and metrics report once the batch's fate is known: counts
+/// move only for committed work, and a failed batch's outcomes turn into `storageFailure`.
+struct BatchTally {
+    /// Reservation commands that ran, with the error each ended with (nil: success).
+    var outcomes: [(operation: WriterMetrics.Operation, error: DomainError?)] = []
+    /// Claims answered from a stored response (including duplicates that waited for a creation).
+    var replays = 0
+    /// Claims refused as `idempotencyConflict`.
+    var conflicts = 0
+    /// New claims refused because the entry bound was reached.
+    var refusals = 0
+    /// Storage keys of events whose seat counts may have changed.
+    var touchedEvents: Set<Int64> = []
+}
+
+// Idempotency on the writer thread (API.md, "Idempotency"; `IdempotencyIndex` explains the storage).
+extension WriterEngine {
+    /// The answer for a claim whose scope is already taken, or nil when the command should run.
+    ///
+    /// Reads the stored row (a rowid lookup, inside the batch's transaction, so a row written earlier
+    /// in this batch is seen) only when the scope is live: the fingerprint and response stay on disk.
+    func earlierAnswer(to claim: IdempotencyClaim, command: WriteCommand, nowMs: Int64) throws -> CommandResult? {
+        if let creation = pendingClaims[claim.scope] {
+            guard creation.command.idempotency?.fingerprint == claim.fingerprint else {
+                tally.conflicts += 1
+                return .answered(command.render(.failed(.idempotencyConflict)))
+            }
+            creation.waiters.append(command)
+            onUndo { creation.waiters.removeLast() }
+            return .waiting
+        }
+        guard let entry = idempotency.live(claim.scope, atMs: nowMs) else {
+            guard idempotency.count < configuration.idempotencyEntriesMax else {
+                tally.refusals += 1
+                return .answered(command.render(.failed(.storageFailure)))
+            }
+            return nil
+        }
+        guard let row = try IdempotencyQueries.row(connection, seq: entry.seq) else {
+            throw breach("idempotency entry \(entry.seq) is live in memory but has no stored row")
+        }
+        guard row.fingerprint == claim.fingerprint else {
+            tally.conflicts += 1
+            return .answered(command.render(.failed(.idempotencyConflict)))
+        }
+        guard let stored = IdempotencyRecord.decode(status: row.status, row.response) else {
+            throw breach("idempotency row \(entry.seq) does not hold a readable response")
+        }
+        tally.replays += 1
+        return .answered(Self.replayed(stored))
+    }
+
+    /// Stores `response` under `claim` when the contract keeps it (`IdempotencyRules.isStorable`):
+    /// appends the row in the caller's savepoint and adds the entry to memory, reversibly.
+    func remember(_ claim: IdempotencyClaim, _ response: RenderedResponse, nowMs: Int64) throws {
+        guard IdempotencyRules.isStorable(status: response.status) else { return }
+        // Only the first response of a scope counts; a later one would contradict what was replayed.
+        guard idempotency.live(claim.scope, atMs: nowMs) == nil else { return }
+        guard let blob = IdempotencyRecord.encode(response) else { return }
+        let (sum, overflow) = nowMs.addingReportingOverflow(configuration.idempotencyTTLMilliseconds)
+        let expiresAtMs = overflow ? Int64.max : sum
+        let seq = idempotency.nextSeq
+        try IdempotencyQueries.insert(
+            connection, seq: seq, scope: claim.scope, fingerprint: claim.fingerprint, status: response.status,
+            response: blob, createdAtMs: nowMs, expiresAtMs: expiresAtMs)
+        let previous = idempotency.insert(scope: claim.scope, seq: seq, expiresAtMs: expiresAtMs)
+        onUndo { [unowned self] in self.idempotency.undoInsert(scope: claim.scope, previous: previous) }
+    }
+
+    /// A stored response as a replay sends it: unchanged, plus `Idempotent-Replayed: true`.
+    static func replayed(_ stored: RenderedResponse) -> RenderedResponse {
+        var response = stored
+        response.headers.append(IdempotencyRules.replayedHeader)
+        return response
+    }
+
+    /// A creation has finished with `response` (its batch committed or failed): ends its pending
+    /// claim and answers the duplicates that waited. They replay a stored response; when nothing was
+    /// stored (the creation failed) they answer `storageFailure` too, and a retry will run afresh.
+    func finishWaiters(of creation: EventCreation, response: RenderedResponse) -> [(WriteCommand, RenderedResponse)] {
+        guard let claim = creation.command.idempotency, pendingClaims[claim.scope] === creation else { return [] }
+        pendingClaims[claim.scope] = nil
+        let waiters = creation.waiters
+        creation.waiters = []
+        let stored = IdempotencyRules.isStorable(status: response.status)
+        if stored { tally.replays += waiters.count }
+        return waiters.map { waiter in
+            (waiter, stored ? Self.replayed(response) : waiter.render(.failed(.storageFailure)))
+        }
+    }
+
+    /// Deletes up to `idempotencyPurgeLimit` of the oldest expired rows in a savepoint of the batch.
+    /// Returns how many rows memory should drop once the batch commits, and how many SQL deleted;
+    /// nil when nothing was due or the purge failed (it is tried again next batch).
+    func purgeIdempotency(nowMs: Int64) -> (count: Int, deleted: Int)? {
+        guard let due = idempotency.purgeCandidates(atMs: nowMs, limit: configuration.idempotencyPurgeLimit) else {
+            return nil
+        }
+        do {
+            let deleted = try connection.withSavepoint("purge") {
+                try IdempotencyQueries.purge(connection, throughSeq: due.lastSeq)
+            }
+            return (due.count, deleted)
+        } catch {
+            record(error)
+            return nil
+        }
+    }
+
+    /// Start-up: rebuilds the map from the table (every row, in `seq` order; expired rows only
+    /// queue for the purge). Runs before the writer reports ready, so no retry can miss its entry.
+    func loadIdempotency() throws {
+        let nowMs = configuration.nowMilliseconds()
+        try IdempotencyQueries.forEachRow(connection) { seq, scope, expiresAtMs in
+            idempotency.restore(seq: seq, scope: scope, expiresAtMs: expiresAtMs, nowMs: nowMs)
+        }
+    }
+
+    /// Brings the metrics up to date after a batch: outcomes and idempotency counts only when it
+    /// committed (a failed batch's commands count as `service_unavailable`), gauges either way
+    /// (memory has been restored to match storage).
+    func publish(
+        to metrics: WriterMetrics, batchSize: Int, commitNanoseconds: UInt64?, committed: Bool, committedAtMs: Int64,
+        expiredDeadlines: [Int64]
+    ) {
+        metrics.recordBatch(size: batchSize, commitNanoseconds: commitNanoseconds)
+        for (operation, error) in tally.outcomes {
+            metrics.recordOutcome(operation, error)
+        }
+        for deadline in expiredDeadlines {
+            metrics.recordOutcome(.expire, nil)
+            metrics.recordExpiry(latenessMs: committedAtMs - deadline)
+        }
+        metrics.recordIdempotency(
+            replays: committed ? tally.replays : 0, conflicts: committed ? tally.conflicts : 0,
+            entries: idempotency.count)
+        metrics.setLiveHolds(deadlines.count)
+        metrics.setOutboxBacklog(outboxBacklog)
+        // Expiries touch events too (through `change`), so every event whose counts moved is here.
+        for key in tally.touchedEvents.sorted() {
+            if let live = eventsByKey[key] { metrics.setSeats(of: live) }
+        }
+    }
+}
