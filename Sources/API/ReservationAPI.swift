@@ -47,12 +47,12 @@ public final class ReservationAPI: Sendable {
 
     /// Sends a change to the writer and answers when it has committed. A full writer queue answers
     /// 503 with `Retry-After` at once.
-    func submit(_ context: inout RequestContext, _ operation: WriteOperation,
+    func submit(_ context: inout RequestContext, _ operation: WriteOperation, idempotency: IdempotencyClaim? = nil,
                 render: @escaping @Sendable (WriteOutcome) -> RenderedResponse) -> HandlerResult {
         guard let promise = context.deferResponse() else {
             return .respond(Responses.unavailable(&context, "too many requests in flight; retry shortly"))
         }
-        let command = WriteCommand(operation: operation, render: render) { rendered in
+        let command = WriteCommand(operation: operation, idempotency: idempotency, render: render) { rendered in
             promise.complete(rendered.httpResponse)
         }
         if !commands.submit(command) {

@@ -65,7 +65,8 @@ struct ReservationRoutes {
                                   reservationToken: token, holdMilliseconds: api.configuration.holdMilliseconds,
                                   traceparent: context.traceparent())
         let site = ErrorSite(&context)
-        return api.submit(&context, .hold(request)) { outcome in
+        let claim = Self.claim(&context, key: key, caller: caller, body: body.object)
+        return api.submit(&context, .hold(request), idempotency: claim) { outcome in
             guard case .held(let reservation) = outcome else { return site.render(outcome.error) }
             var writer = JSONWriter(reservingCapacity: 320)
             writer.beginObject()
@@ -83,6 +84,15 @@ struct ReservationRoutes {
             return RenderedResponse(status: 201, headers: [ResponseHeader(name: "location", value: "/v1/reservations/\(reservation.id)")],
                                     body: writer.bytes)
         }
+    }
+
+    /// The request's idempotency claim: its scope (caller, method, route template, key) and the
+    /// fingerprint of what it asks (method, concrete path, canonical body; an absent body is `{}`).
+    private static func claim(_ context: inout RequestContext, key: ByteSpan, caller: Caller, body: JSONObject) -> IdempotencyClaim {
+        let method = context.head.method.description
+        return IdempotencyClaim(
+            scope: RequestFingerprint.scope(caller: caller.userID, method: method, routeTemplate: context.route.template, key: context.string(of: key)),
+            fingerprint: RequestFingerprint.make(method: method, path: context.path, body: body))
     }
 
     // MARK: - Read
@@ -163,7 +173,8 @@ struct ReservationRoutes {
         guard body.problems.isEmpty, let id, let payment else { return .respond(Responses.domain(&context, .invalid(body.problems))) }
         let request = ConfirmRequest(reservationID: id, userID: caller.userID, paymentIntentID: payment, traceparent: context.traceparent())
         let site = ErrorSite(&context)
-        return api.submit(&context, .confirm(request)) { outcome in
+        let claim = context.header("idempotency-key").map { Self.claim(&context, key: $0, caller: caller, body: body.object) }
+        return api.submit(&context, .confirm(request), idempotency: claim) { outcome in
             guard case .confirmed(let order, let reservation) = outcome else { return site.render(outcome.error) }
             var writer = JSONWriter(reservingCapacity: 256)
             writer.beginObject()
@@ -190,7 +201,8 @@ struct ReservationRoutes {
         guard body.problems.isEmpty, let id else { return .respond(Responses.domain(&context, .invalid(body.problems))) }
         let request = CancelRequest(reservationID: id, userID: caller.userID, traceparent: context.traceparent())
         let site = ErrorSite(&context)
-        return api.submit(&context, .cancel(request)) { outcome in
+        let claim = context.header("idempotency-key").map { Self.claim(&context, key: $0, caller: caller, body: body.object) }
+        return api.submit(&context, .cancel(request), idempotency: claim) { outcome in
             guard case .cancelled(let reservation) = outcome else { return site.render(outcome.error) }
             var writer = JSONWriter(reservingCapacity: 160)
             writer.beginObject()

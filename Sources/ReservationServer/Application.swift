@@ -34,6 +34,7 @@ final class Application: Sendable {
             "maxConnections": .int(Int64(configuration.connectionsMax)),
             "db": .string(configuration.databasePath),
             "synchronous": .string(configuration.synchronousFull ? "FULL" : "NORMAL"),
+            "idempotencyTtlSeconds": .double(Double(configuration.idempotencyTTLMilliseconds) / 1000),
             "demo": .bool(configuration.demo),
             "holdSeconds": .double(Double(configuration.holdMilliseconds) / 1000),
             "maxQuantity": .int(Int64(configuration.quantityMax)),
@@ -43,6 +44,10 @@ final class Application: Sendable {
 
         // Storage: the writer opens, migrates and rebuilds in the background while the port opens,
         // so liveness answers at once and readiness follows.
+        // Metrics: one shard per loop plus one for the writer (the last), summed on scrape.
+        let registry = MetricsRegistry(shardCount: configuration.threadCount + 1)
+        registry.registerProcessMetrics()
+
         var options = SQLiteOptions()
         options.synchronous = configuration.synchronousFull ? .full : .normal
         let writer: Writer
@@ -51,6 +56,8 @@ final class Application: Sendable {
                 path: configuration.databasePath, options: options,
                 queueCapacity: configuration.writerQueueCapacity, batchLimit: configuration.writerBatchLimit)
             writerConfiguration.maxHoldQuantity = configuration.quantityMax
+            writerConfiguration.idempotencyTTLMilliseconds = configuration.idempotencyTTLMilliseconds
+            writerConfiguration.metrics = registry
             writerConfiguration.onInvariantBreach = { [log] message in log.error("INVARIANT BREACH", ["detail": .string(message)]) }
             writer = try Writer(configuration: writerConfiguration)
         } catch {
@@ -66,15 +73,7 @@ final class Application: Sendable {
         apiConfiguration.holdMilliseconds = configuration.holdMilliseconds
         let api = ReservationAPI(configuration: apiConfiguration, commands: writer, readers: readers, readiness: readiness, log: log)
 
-        // Metrics: one shard per loop, summed on scrape.
-        let registry = MetricsRegistry(shardCount: configuration.threadCount)
-        registry.registerProcessMetrics()
-        registry.gaugeFunction(name: "writer_batches", help: "transactions the writer has run") { Double(writer.statistics.batches) }
-        registry.gaugeFunction(name: "writer_mean_batch_size", help: "mean changes per writer transaction since start") { writer.statistics.meanBatchSize }
-        registry.gaugeFunction(name: "writer_last_commit_seconds", help: "duration of the latest COMMIT (the fsync)") {
-            Double(writer.statistics.lastCommitNanoseconds) / 1e9
-        }
-        registry.gaugeFunction(name: "writer_rejected", help: "changes refused because the writer queue was full") { Double(writer.statistics.rejected) }
+        registry.counterFunction(name: "writer_rejected_total", help: "changes refused because the writer queue was full") { Double(writer.statistics.rejected) }
         registry.gaugeFunction(name: "log_dropped_lines", help: "log lines dropped because the log buffer was full") { [log] in Double(log.droppedCount) }
         let observability = HTTPObservability(registry: registry, log: configuration.accessLogSampleRate > 0 && log.enabled(.info) ? log : nil,
                                               accessLogSampleRate: configuration.accessLogSampleRate)

@@ -20,6 +20,7 @@ struct Configuration: Sendable {
     var accessLogSampleRate = 1.0
     var holdMilliseconds: Int64 = 60_000
     var quantityMax = 10
+    var idempotencyTTLMilliseconds: Int64 = 300_000
 
     /// Cross-checks how the limits relate; returns a message for the first problem.
     func validate() -> String? {
@@ -77,6 +78,9 @@ enum ConfigurationParser {
         },
         OptionSpec(flag: "--hold-seconds", environment: "HOLD_SECONDS", valueName: "SECONDS", help: "how long a hold lasts before it expires; fractions allowed (default 60)") { config, value throws(ConfigurationError) in
             config.holdMilliseconds = Int64((try decimal(value, "--hold-seconds", 0.01...86_400) * 1000).rounded())
+        },
+        OptionSpec(flag: "--idempotency-ttl-seconds", environment: "IDEMPOTENCY_TTL_SECONDS", valueName: "SECONDS", help: "how long an Idempotency-Key is remembered (default 300)") { config, value throws(ConfigurationError) in
+            config.idempotencyTTLMilliseconds = Int64((try decimal(value, "--idempotency-ttl-seconds", 1...604_800) * 1000).rounded())
         },
         OptionSpec(flag: "--max-quantity", environment: "MAX_QUANTITY", valueName: "N", help: "most seats one reservation may hold (default 10)") { config, value throws(ConfigurationError) in
             config.quantityMax = try integer(value, "--max-quantity", 1...1000)

@@ -10,7 +10,6 @@ from test_concurrency import race
 
 SECTIONS = [("A", 20, 10000)]
 # Replay is not in the server yet (a retried request runs again); these turn green once it is.
-NOT_BUILT = pytest.mark.xfail(strict=False, reason="idempotency not yet built")
 
 
 def raw_hold(srv, body_text: str, key: str, user: str | None = None):
@@ -24,7 +23,6 @@ def assert_replay(first, again):
     assert first.headers.get("Idempotent-Replayed") in (None, "false"), dict(first.headers)
 
 
-@NOT_BUILT
 def test_same_key_same_body_replays(server):
     srv = server()
     event_id = srv.create_event(SECTIONS)
@@ -38,7 +36,6 @@ def test_same_key_same_body_replays(server):
     assert srv.availability(event_id)["held"] == 2, "the retry held nothing more"
 
 
-@NOT_BUILT
 def test_reordered_and_respaced_body_replays(server):
     srv = server()
     event_id = srv.create_event(SECTIONS)
@@ -50,7 +47,6 @@ def test_reordered_and_respaced_body_replays(server):
     assert srv.availability(event_id)["held"] == 2
 
 
-@NOT_BUILT
 def test_same_key_other_body_is_a_conflict(server):
     srv = server()
     event_id = srv.create_event(SECTIONS)
@@ -73,7 +69,6 @@ def test_same_key_two_users_make_two_reservations(server):
     assert srv.availability(event_id)["held"] == 2
 
 
-@NOT_BUILT
 def test_20_concurrent_requests_with_one_key_hold_once(server):
     srv = server()
     event_id = srv.create_event(SECTIONS)
@@ -103,7 +98,6 @@ def test_validation_failures_are_not_remembered(server):
     assert r.status_code == 201, f"a 400 is never stored, so the key is still free: {r.text}"
 
 
-@NOT_BUILT
 def test_business_outcomes_are_remembered(server):
     srv = server()
     event_id = srv.create_event(SECTIONS)
@@ -117,7 +111,6 @@ def test_business_outcomes_are_remembered(server):
     assert srv.availability(event_id)["held"] == 0, "the replayed 409 did not hold the now-free seat"
 
 
-@NOT_BUILT
 def test_confirm_with_a_key_replays_the_same_order(server):
     srv = server()
     event_id = srv.create_event(SECTIONS)
@@ -136,7 +129,6 @@ def test_confirm_with_a_key_replays_the_same_order(server):
     assert srv.reservation(other).json()["status"] == "HOLD"
 
 
-@NOT_BUILT
 def test_path_parameters_count_in_the_fingerprint(server):
     srv = server()
     event_id = srv.create_event(SECTIONS)

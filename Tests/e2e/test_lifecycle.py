@@ -207,14 +207,15 @@ def test_pipelined_holds_are_answered_in_order(server):
     srv = server()
     event_id = srv.create_event([("A", 20, 100)])
 
-    def hold_request(n: int) -> bytes:
+    def hold_request(index: int, n: int) -> bytes:
+        # A key per request: a repeated key with the same body would (rightly) replay the first answer.
         body = ('{"eventId":"%s","quantity":1,"seatIds":["A-%d"]}' % (event_id, n)).encode()
-        return (f"POST /v1/reservations HTTP/1.1\r\nHost: e2e\r\nX-User-Id: {srv.user}\r\nIdempotency-Key: pipe-{n}\r\n"
+        return (f"POST /v1/reservations HTTP/1.1\r\nHost: e2e\r\nX-User-Id: {srv.user}\r\nIdempotency-Key: pipe-{index}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
     seats = [3, 1, 7, 3, 20, 2, 1, 9]
     availability = f"GET /v1/events/{event_id}/availability HTTP/1.1\r\nHost: e2e\r\n\r\n".encode()
-    responses, _ = raw_exchange(srv.port, [hold_request(n) for n in seats] + [availability], pipeline=True)
+    responses, _ = raw_exchange(srv.port, [hold_request(i, n) for i, n in enumerate(seats)] + [availability], pipeline=True)
     assert len(responses) == len(seats) + 1
     taken = set()
     for n, (status, _headers, body) in zip(seats, responses):
