@@ -57,6 +57,7 @@ final class Application: Sendable {
                 queueCapacity: configuration.writerQueueCapacity, batchLimit: configuration.writerBatchLimit)
             writerConfiguration.maxHoldQuantity = configuration.quantityMax
             writerConfiguration.idempotencyTTLMilliseconds = configuration.idempotencyTTLMilliseconds
+            writerConfiguration.expiryTickMilliseconds = configuration.expiryTickMilliseconds
             writerConfiguration.metrics = registry
             writerConfiguration.onInvariantBreach = { [log] message in log.error("INVARIANT BREACH", ["detail": .string(message)]) }
             writer = try Writer(configuration: writerConfiguration)

@@ -21,6 +21,7 @@ struct Configuration: Sendable {
     var holdMilliseconds: Int64 = 60_000
     var quantityMax = 10
     var idempotencyTTLMilliseconds: Int64 = 300_000
+    var expiryTickMilliseconds: Int64 = 10
 
     /// Cross-checks how the limits relate; returns a message for the first problem.
     func validate() -> String? {
@@ -78,6 +79,9 @@ enum ConfigurationParser {
         },
         OptionSpec(flag: "--hold-seconds", environment: "HOLD_SECONDS", valueName: "SECONDS", help: "how long a hold lasts before it expires; fractions allowed (default 60)") { config, value throws(ConfigurationError) in
             config.holdMilliseconds = Int64((try decimal(value, "--hold-seconds", 0.01...86_400) * 1000).rounded())
+        },
+        OptionSpec(flag: "--expiry-tick-ms", environment: "EXPIRY_TICK_MS", valueName: "MS", help: "resolution of the hold-expiry timer wheel; an idle server expires a hold at most this late (default 10)") { config, value throws(ConfigurationError) in
+            config.expiryTickMilliseconds = Int64(try integer(value, "--expiry-tick-ms", 1...1000))
         },
         OptionSpec(flag: "--idempotency-ttl-seconds", environment: "IDEMPOTENCY_TTL_SECONDS", valueName: "SECONDS", help: "how long an Idempotency-Key is remembered (default 300)") { config, value throws(ConfigurationError) in
             config.idempotencyTTLMilliseconds = Int64((try decimal(value, "--idempotency-ttl-seconds", 1...604_800) * 1000).rounded())

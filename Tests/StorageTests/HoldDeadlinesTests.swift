@@ -2,22 +2,37 @@
 import Testing
 
 @Suite struct HoldDeadlinesTests {
-    @Test func earliest_skipsHoldsThatEndedEarlier() {
-        var deadlines = HoldDeadlines()
+    @Test func earliest_neverPassesTheTrueEarliest_andFollowsUntracking() {
+        var deadlines = HoldDeadlines(tickMilliseconds: 10, originMs: 0)
         #expect(deadlines.earliestMs() == nil)
-        for (key, deadline) in [(1, 500), (2, 100), (3, 300), (4, 100)] as [(Int64, Int64)] {
+        for (key, deadline) in [(1, 5_000), (2, 1_000), (3, 3_000), (4, 1_000)] as [(Int64, Int64)] {
             deadlines.track(key: key, deadlineMs: deadline)
         }
-        #expect(deadlines.count == 4 && deadlines.earliestMs() == 100)
-        #expect(deadlines.untrack(key: 2) == 100)
-        #expect(deadlines.untrack(key: 4) == 100)
+        #expect(deadlines.count == 4)
+        #expect(deadlines.earliestMs().map { $0 <= 1_000 } == true)
+        #expect(deadlines.untrack(key: 2) == 1_000)
+        #expect(deadlines.untrack(key: 4) == 1_000)
         #expect(deadlines.untrack(key: 4) == nil, "already gone")
-        #expect(deadlines.earliestMs() == 300, "stale entries are discarded lazily")
-        #expect(deadlines.deadline(of: 1) == 500 && deadlines.count == 2)
+        deadlines.advance(to: 2_990)
+        #expect(!deadlines.hasFired, "cancelled timers never fire")
+        deadlines.advance(to: 3_000)
+        #expect(deadlines.hasFired)
+        #expect(deadlines.earliestMs() == 3_000)
+        #expect(deadlines.deadline(of: 1) == 5_000 && deadlines.count == 2)
     }
 
-    @Test func removeDue_popsEverythingDue_andNamesOnlyHoldsStillLive() {
-        var deadlines = HoldDeadlines()
+    @Test func reminder_firesAtItsTickNeverEarly() {
+        var deadlines = HoldDeadlines(tickMilliseconds: 10, originMs: 0)
+        deadlines.track(key: 7, deadlineMs: 1_234)
+        deadlines.advance(to: 1_233)
+        #expect(!deadlines.hasFired)
+        #expect(deadlines.mayBeDue(atMs: 1_233), "a deadline inside the current tick may be due")
+        deadlines.advance(to: 1_240)
+        #expect(deadlines.hasFired, "at most one tick late")
+    }
+
+    @Test func removeDue_namesOnlyHoldsStillLive() {
+        var deadlines = HoldDeadlines(tickMilliseconds: 1, originMs: 0)
         for key in Int64(1)...100 {
             deadlines.track(key: key, deadlineMs: (key * 37) % 101)
         }
@@ -27,9 +42,18 @@ import Testing
         let stillLive = deadlines.removeDue(atOrBefore: 50)
         let expected: Set<Int64> = Set((Int64(1)...100).filter { key in key % 2 == 1 && (key * 37) % 101 <= 50 })
         #expect(Set(stillLive) == expected)
-        #expect(deadlines.earliestMs().map { $0 > 50 } == true)
+        #expect(!deadlines.hasFired)
         // A hold tracked again after an undo reappears with its deadline.
         deadlines.track(key: 2, deadlineMs: 10)
-        #expect(deadlines.earliestMs() == 10)
+        deadlines.advance(to: 51)
+        #expect(deadlines.hasFired && deadlines.earliestMs() == 10)
+    }
+
+    @Test func twoMillionLiveHolds_fitTheWheel() {
+        var deadlines = HoldDeadlines(tickMilliseconds: 10, originMs: 0)
+        for key in Int64(0)..<2_000_000 { deadlines.track(key: key, deadlineMs: 60_000 + key % 60_000) }
+        #expect(deadlines.count == 2_000_000)
+        deadlines.advance(to: 60_000)
+        #expect(deadlines.hasFired)
     }
 }

@@ -1,98 +1,102 @@
-/// The writer's reminder of when live holds end: which holds are live, and a min-heap of their
-/// deadlines so the writer knows when to wake up without a command.
+import Timing
+
+/// The writer's reminder of when live holds end: a hierarchical timer wheel (`Timing.TimerWheel`,
+/// O(1) schedule and cancel, slab-stored timers) keyed by each hold's stored deadline.
 ///
 /// A reminder only (DESIGN.md, "The timer wheel lives with the writer"): what expires is decided by
-/// the stored deadlines, read from SQL when a sweep runs. A binary heap on wall-clock milliseconds
-/// rather than `Timing.TimerWheel` because the truth is a wall-clock deadline compared with the
-/// batch's wall-clock "now" (which tests control and which may step backwards), while the wheel
-/// runs on a monotonic clock and never moves back; and the heap gives the exact earliest deadline
-/// for the writer's sleep. Confirm and cancel do not search the heap: they drop the hold from
-/// `live`, and the heap's entry goes stale and is discarded when it reaches the top (lazy deletion).
-/// Stale entries are bounded by the holds made within one hold period.
+/// the stored wall-clock deadlines, read from SQL when a sweep runs, so a late, early or lost
+/// reminder can delay an idle wake-up by at most a tick but never expires a hold that is not due.
+/// The wheel runs on wall-clock milliseconds since `originMs` (the batch clock the writer already
+/// uses, which tests control); a clock that steps back only leaves the wheel where it is.
+/// Confirm and cancel cancel the hold's timer at once.
 ///
 /// Used only on the writer thread.
 struct HoldDeadlines {
-    private struct Entry {
-        let deadlineMs: Int64
-        let key: Int64
+    private var wheel: TimerWheel<Int64>
+    /// Live holds: reservation key → deadline and its timer.
+    private var live: [Int64: (deadlineMs: Int64, timer: TimerHandle)] = [:]
+    /// Holds whose timer fired and that are still live: key → deadline.
+    private var fired: [Int64: Int64] = [:]
+    private var firedScratch: [Int64] = []
+    private let originMs: Int64
+    let tickMilliseconds: Int64
 
-        static func < (lhs: Entry, rhs: Entry) -> Bool {
-            (lhs.deadlineMs, lhs.key) < (rhs.deadlineMs, rhs.key)
-        }
+    /// - Parameters:
+    ///   - tickMilliseconds: the wheel's resolution; a reminder fires at most one tick late.
+    ///   - originMs: a wall-clock time at or before now; earlier deadlines count as due at once.
+    init(tickMilliseconds: Int64 = 10, originMs: Int64 = 0) {
+        precondition(tickMilliseconds > 0)
+        self.tickMilliseconds = tickMilliseconds
+        self.originMs = originMs
+        self.wheel = TimerWheel(tickNanoseconds: UInt64(tickMilliseconds) * 1_000_000, startNanoseconds: 0)
     }
 
-    /// Min-heap on (deadline, key); may hold stale entries.
-    private var heap: [Entry] = []
-    /// Live holds: reservation key → deadline.
-    private var live: [Int64: Int64] = [:]
+    private func nanoseconds(_ ms: Int64) -> UInt64 {
+        UInt64(max(ms - originMs, 0)) * 1_000_000
+    }
 
     /// Live holds tracked.
     var count: Int { live.count }
 
     /// The tracked deadline of hold `key`, or nil when it is not live.
     func deadline(of key: Int64) -> Int64? {
-        live[key]
+        live[key]?.deadlineMs
     }
 
     /// Starts tracking hold `key`.
     mutating func track(key: Int64, deadlineMs: Int64) {
-        live[key] = deadlineMs
-        push(Entry(deadlineMs: deadlineMs, key: key))
+        if let previous = live[key] { wheel.cancel(previous.timer) }
+        fired[key] = nil
+        let timer = wheel.schedule(deadlineNanoseconds: nanoseconds(deadlineMs), payload: key)
+        live[key] = (deadlineMs, timer)
     }
 
     /// Stops tracking hold `key` (confirmed, cancelled or expired); returns its deadline if it was live.
     @discardableResult
     mutating func untrack(key: Int64) -> Int64? {
-        live.removeValue(forKey: key)
+        guard let entry = live.removeValue(forKey: key) else { return nil }
+        wheel.cancel(entry.timer)
+        fired[key] = nil
+        return entry.deadlineMs
     }
 
-    /// The earliest live deadline, discarding stale entries on the way; nil when no hold is live.
-    mutating func earliestMs() -> Int64? {
-        while let top = heap.first {
-            if live[top.key] == top.deadlineMs { return top.deadlineMs }
-            popTop()
+    /// Moves the wheel to `nowMs`; holds whose timers fire are remembered as due.
+    mutating func advance(to nowMs: Int64) {
+        firedScratch.removeAll(keepingCapacity: true)
+        wheel.advance(toNanoseconds: nanoseconds(nowMs)) { firedScratch.append($0) }
+        for key in firedScratch {
+            if let entry = live[key] { fired[key] = entry.deadlineMs }
         }
-        return nil
     }
 
-    /// Removes every entry with a deadline at or before `nowMs` and returns the keys of those that
-    /// are still live — after a sweep there should be none, since the sweep expired them.
+    /// Whether some live hold's timer has fired (advance first).
+    var hasFired: Bool { !fired.isEmpty }
+
+    /// A time at or before the earliest live deadline, rounded to the wheel's tick: the earliest fired
+    /// deadline when a timer has fired, else the wheel's next bucket time; nil when no hold is live.
+    func earliestMs() -> Int64? {
+        if let due = fired.values.min() { return due }
+        guard live.count > 0, let next = wheel.nextDeadlineNanoseconds() else { return nil }
+        return originMs + Int64(next / 1_000_000)
+    }
+
+    /// Whether a hold may be due at `nowMs`: a timer fired, or the next reminder falls within the
+    /// current tick (a deadline inside the tick has not fired yet). Advance first.
+    func mayBeDue(atMs nowMs: Int64) -> Bool {
+        guard let earliest = earliestMs() else { return false }
+        return earliest <= nowMs + tickMilliseconds
+    }
+
+    /// Advances to `nowMs`, forgets every fired reminder with a deadline at or before it, and
+    /// returns the keys of those still live — after a sweep there should be none, since it expired them.
     mutating func removeDue(atOrBefore nowMs: Int64) -> [Int64] {
+        advance(to: nowMs)
         var stillLive: [Int64] = []
-        while let top = heap.first, top.deadlineMs <= nowMs {
-            if live[top.key] == top.deadlineMs { stillLive.append(top.key) }
-            popTop()
+        for (key, deadline) in fired where deadline <= nowMs {
+            fired[key] = nil
+            if live[key] != nil { stillLive.append(key) }
         }
         return stillLive
-    }
-
-    // MARK: Heap
-
-    private mutating func push(_ entry: Entry) {
-        heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child] < heap[parent] else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func popTop() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { return }
-            let right = left + 1
-            let smaller = right < heap.count && heap[right] < heap[left] ? right : left
-            guard heap[smaller] < heap[parent] else { return }
-            heap.swapAt(smaller, parent)
-            parent = smaller
-        }
     }
 }
 

@@ -170,7 +170,10 @@ extension WriterEngine {
     /// fail the batch; an error that ends the transaction is thrown.
     @discardableResult
     func expireDueHolds(nowMs: Int64, limit: Int = Int.max) throws -> (deadlines: [Int64], complete: Bool) {
-        guard let earliest = deadlines.earliestMs(), earliest <= nowMs else { return ([], true) }
+        // The wheel reminds; SQL decides. Look whenever a reminder fired or one falls in this tick,
+        // so a hold whose deadline passed inside the current tick still never blocks a new hold.
+        deadlines.advance(to: nowMs)
+        guard deadlines.mayBeDue(atMs: nowMs) else { return ([], true) }
         var expired: [Int64] = []
         var afterDeadline = Int64.min
         var afterKey = Int64.min

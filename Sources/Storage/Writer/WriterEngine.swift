@@ -22,7 +22,7 @@ final class WriterEngine {
     /// The same events by storage key, for rows that carry only the key (reservations, expiries).
     private(set) var eventsByKey: [Int64: LiveEvent] = [:]
     /// Live holds and their deadlines: when the next expiry is due.
-    var deadlines = HoldDeadlines()
+    var deadlines: HoldDeadlines
     /// Holds whose expiry failed on a row-level error (a breach already reported); sweeps skip them
     /// so one bad row cannot fail every batch, and the next start-up tries them again.
     var quarantined: Set<Int64> = []
@@ -50,6 +50,9 @@ final class WriterEngine {
     /// Opens the database, migrates it, removes half-created events and rebuilds every index.
     init(configuration: Writer.Configuration, shared: WriterShared) throws {
         self.configuration = configuration
+        // Wall-clock ms since an origin a day before start-up: overdue holds found at start-up count as due.
+        deadlines = HoldDeadlines(tickMilliseconds: configuration.expiryTickMilliseconds,
+                                  originMs: configuration.nowMilliseconds() - 86_400_000)
         self.shared = shared
         metrics = configuration.metrics.map { WriterMetrics(registry: $0, shard: configuration.resolvedMetricsShard ?? 0) }
         connection = try SQLiteConnection(
@@ -419,8 +422,9 @@ final class WriterEngine {
 
     /// Whether the idle writer should run an expiry batch at `nowMs`.
     func isExpiryDue(nowMs: Int64) -> Bool {
-        guard let wake = expiryWakeMs() else { return false }
-        return wake <= nowMs
+        guard nowMs >= expiryRetryNotBeforeMs else { return false }
+        deadlines.advance(to: nowMs)
+        return deadlines.hasFired
     }
 
     // MARK: Event creation
