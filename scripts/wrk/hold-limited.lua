@@ -1,5 +1,6 @@
--- Like hold.lua, but each wrk thread stops after LIMIT responses (from the environment), so a run
--- creates a known number of holds. Counts non-201 answers and prints them at the end.
+-- Like hold.lua, but stops after LIMIT responses (from the environment), so a run creates a known
+-- number of holds. Run it with one wrk thread (-t1): the thread prints its counts and ends the
+-- process when it reaches the limit (wrk itself would sleep out its whole -d duration).
 local events = {}
 for id in string.gmatch(os.getenv("EVENTS") or "evt_bench_0", "[^,]+") do events[#events + 1] = id end
 local limit = tonumber(os.getenv("LIMIT") or "100000")
@@ -24,7 +25,11 @@ end
 function response(status, headers, body)
     answered = answered + 1
     if status ~= 201 then refused = refused + 1 end
-    if answered >= limit then wrk.thread:stop() end
+    if answered >= limit then
+        io.write(string.format("holds answered: %d, not 201: %d\n", answered, refused))
+        io.flush()
+        os.exit(0)
+    end
 end
 
 function done(summary, latency, requests)
