@@ -134,11 +134,15 @@ final class Application: Sendable {
 
         let storageOptions = options
         let startedAt = processStartNanoseconds
+        // Automatic checkpoints are off (the writer's COMMIT never pays for one); this thread copies
+        // the WAL back into the database with PASSIVE checkpoints and keeps the WAL file bounded.
+        let checkpointer = CheckpointerSlot()
         let startup = DispatchSemaphore(value: 0)
         let startupFailed = StartupResult()
         Thread.detachNewThread { [self] in
             do {
                 try writer.waitUntilReady()
+                checkpointer.start(path: configuration.databasePath, options: storageOptions, log: log)
                 if configuration.demo { try loadDemo(writer: writer, path: configuration.databasePath, options: storageOptions) }
                 readiness.markReady()
                 let statistics = writer.statistics
@@ -159,6 +163,7 @@ final class Application: Sendable {
         log.info("shutting down", ["signal": .int(Int64(signal)), "graceSeconds": .double(configuration.shutdownGraceSeconds)])
         let clean = group.shutdown(graceSeconds: configuration.shutdownGraceSeconds)
         writer.shutdown()
+        checkpointer.stop()
         let statistics = writer.statistics
         log.info("stopped", [
             "drainedWithinGrace": .bool(clean), "writerBatches": .int(Int64(statistics.batches)),

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Reservations
 import Storage
 import Synchronization
@@ -38,4 +39,26 @@ final class LazyInventoryReader: InventoryReader, @unchecked Sendable {  // used
     func reservation(_ id: ReservationID) throws -> Reservation? { try open().reservation(id) }
 
     func resetStatements() { reader?.resetStatements() }
+}
+
+/// The WAL checkpointer, started once the writer has put the file in WAL mode.
+final class CheckpointerSlot: Sendable {
+    private let checkpointer = Mutex<WALCheckpointer?>(nil)
+
+    func start(path: String, options: SQLiteOptions, log: Log) {
+        do {
+            let started = try WALCheckpointer(path: path, options: options)
+            checkpointer.withLock { $0 = started }
+        } catch {
+            log.error("cannot start the WAL checkpointer", ["error": .string(String(describing: error))])
+        }
+    }
+
+    func stop() {
+        let running = checkpointer.withLock { slot -> WALCheckpointer? in
+            defer { slot = nil }
+            return slot
+        }
+        running?.stop()
+    }
 }

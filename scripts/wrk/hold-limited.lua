@@ -24,7 +24,10 @@ end
 
 function response(status, headers, body)
     answered = answered + 1
-    if status ~= 201 then refused = refused + 1 end
+    if status ~= 201 then
+        refused = refused + 1
+        if refused <= 5 then io.stderr:write("not 201: ", status, " ", body, "\n") end
+    end
     if answered >= limit then
         io.write(string.format("holds answered: %d, not 201: %d\n", answered, refused))
         io.flush()
