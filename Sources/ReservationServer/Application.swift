@@ -35,6 +35,7 @@ final class Application: Sendable {
             "db": .string(configuration.databasePath),
             "synchronous": .string(configuration.synchronousFull ? "FULL" : "NORMAL"),
             "idempotencyTtlSeconds": .double(Double(configuration.idempotencyTTLMilliseconds) / 1000),
+            "idempotencyKeysMax": .int(Int64(configuration.idempotencyKeysMax)),
             "demo": .bool(configuration.demo),
             "holdSeconds": .double(Double(configuration.holdMilliseconds) / 1000),
             "maxQuantity": .int(Int64(configuration.quantityMax)),
@@ -58,6 +59,7 @@ final class Application: Sendable {
             writerConfiguration.maxHoldQuantity = configuration.quantityMax
             writerConfiguration.idempotencyTTLMilliseconds = configuration.idempotencyTTLMilliseconds
             writerConfiguration.expiryTickMilliseconds = configuration.expiryTickMilliseconds
+            writerConfiguration.idempotencyEntriesMax = configuration.idempotencyKeysMax
             writerConfiguration.metrics = registry
             writerConfiguration.onInvariantBreach = { [log] message in log.error("INVARIANT BREACH", ["detail": .string(message)]) }
             writer = try Writer(configuration: writerConfiguration)
