@@ -1,6 +1,8 @@
 -- Like hold.lua, but stops after LIMIT responses (from the environment), so a run creates a known
 -- number of holds. Run it with one wrk thread (-t1): the thread prints its counts and ends the
 -- process when it reaches the limit (wrk itself would sleep out its whole -d duration).
+-- Idempotency-Keys carry RUN (from the environment) when set, so two runs against one server
+-- never share a key (the unseeded random tag is the same in every run).
 local events = {}
 for id in string.gmatch(os.getenv("EVENTS") or "evt_bench_0", "[^,]+") do events[#events + 1] = id end
 local limit = tonumber(os.getenv("LIMIT") or "100000")
@@ -8,14 +10,17 @@ counter, answered, refused = 0, 0, 0  -- globals, so done() can read them from e
 local threads = {}
 
 function setup(thread)
-    thread:set("tag", tostring(math.random(1, 1e9)))
+    thread:set("tag", (os.getenv("RUN") or tostring(os.time())) .. "-" .. tostring(math.random(1, 1e9)))
     table.insert(threads, thread)
 end
 
 function request()
     counter = counter + 1
+    -- quantity alternates per event (counter % 2 would give half the events only pairs when their
+    -- number is even, and those run out of seats twice as fast)
     local event = events[(counter % #events) + 1]
-    local body = '{"eventId":"' .. event .. '","quantity":' .. ((counter % 2) + 1) .. '}'
+    local quantity = (math.floor(counter / #events) % 2) + 1
+    local body = '{"eventId":"' .. event .. '","quantity":' .. quantity .. '}'
     return wrk.format("POST", "/v1/reservations", {
         ["Content-Type"] = "application/json",
         ["Idempotency-Key"] = "k-" .. tag .. "-" .. counter,
