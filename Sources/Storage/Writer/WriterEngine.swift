@@ -1,3 +1,4 @@
+import CSQLite
 import Reservations
 
 /// An event the writer serves: its definition and its in-memory inventory.
@@ -404,6 +405,14 @@ final class WriterEngine {
     }
 
     // MARK: Expiry timing
+
+    /// A PASSIVE checkpoint on the writer's own connection, between batches (see WriterThread).
+    /// Failures are left to the checkpointer thread's next run; they never fail a command.
+    func checkpointBetweenBatches() {
+        var logFrames: Int32 = 0
+        var checkpointedFrames: Int32 = 0
+        _ = sqlite3_wal_checkpoint_v2(connection.ownedHandle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &checkpointedFrames)
+    }
 
     /// How long expiry wake-ups wait after a failed batch.
     static let expiryRetryDelayMs: Int64 = 100

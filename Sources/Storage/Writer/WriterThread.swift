@@ -1,3 +1,4 @@
+import Dispatch
 import Reservations
 
 /// The writer thread's body: start-up, the batch loop until shutdown, then close.
@@ -21,6 +22,7 @@ struct WriterThread {
         shared.ready.store(true, ordering: .releasing)
         shared.startup.fulfil(.success(()))
 
+        var lastCheckpointNanoseconds = DispatchTime.now().uptimeNanoseconds
         while true {
             let (items, closed) = queue.take(limit: configuration.batchLimit, wait: nextWait(engine))
             if items.isEmpty && !engine.hasBackgroundWork {
@@ -31,10 +33,23 @@ struct WriterThread {
                 guard engine.isExpiryDue(nowMs: configuration.nowMilliseconds()) else { continue }
             }
             engine.runBatch(items)
+            // Under sustained writes the checkpointer thread never finds the WAL fully copied at
+            // the moment a write begins, so SQLite never restarts the WAL and it grows without end
+            // (and commits stall while it grows). A PASSIVE checkpoint here, between batches, runs
+            // while no write is in flight: it copies only what the checkpointer has not copied yet,
+            // and then the next BEGIN restarts the WAL from its start.
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now - lastCheckpointNanoseconds >= Self.checkpointIntervalNanoseconds {
+                lastCheckpointNanoseconds = now
+                engine.checkpointBetweenBatches()
+            }
         }
         shared.ready.store(false, ordering: .releasing)
         engine.close()
     }
+
+    /// How often the writer checkpoints between batches while it is busy.
+    static let checkpointIntervalNanoseconds: UInt64 = 100_000_000
 
     /// How long the writer may sleep waiting for commands.
     ///
