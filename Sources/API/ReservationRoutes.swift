@@ -160,15 +160,37 @@ struct ReservationRoutes {
         return pathID ?? bodyID
     }
 
-    private func confirm(_ context: inout RequestContext, pathID: String?) -> HandlerResult {
+    private enum ActionStart {
+        case ready(Caller, BodyReader, ReservationID?)
+        case answered(HTTPResponse)
+    }
+
+    /// The common start of confirm and cancel: the caller, the body (optional in the path forms)
+    /// and the target reservation id — or the answer when the request already fails.
+    private func begin(_ context: inout RequestContext, pathID: String?) -> ActionStart {
         let caller: Caller
         switch Caller.resolve(&context) {
         case .success(let resolved): caller = resolved
-        case .failure(let response): return .respond(response)
+        case .failure(let response): return .answered(response)
         }
         var body: BodyReader
-        do { body = try BodyReader.parse(context, optional: pathID != nil) } catch { return .respond(error.response(&context)) }
+        do {
+            body = try BodyReader.parse(context, optional: pathID != nil)
+        } catch {
+            return .answered(error.response(&context))
+        }
         let id = target(&context, pathID: pathID, body: &body)
+        return .ready(caller, body, id)
+    }
+
+    private func confirm(_ context: inout RequestContext, pathID: String?) -> HandlerResult {
+        let caller: Caller
+        var body: BodyReader
+        let id: ReservationID?
+        switch begin(&context, pathID: pathID) {
+        case .answered(let response): return .respond(response)
+        case .ready(let who, let reader, let target): (caller, body, id) = (who, reader, target)
+        }
         let payment = body.string("paymentIntentId", required: true)
         guard body.problems.isEmpty, let id, let payment else { return .respond(Responses.domain(&context, .invalid(body.problems))) }
         let request = ConfirmRequest(reservationID: id, userID: caller.userID, paymentIntentID: payment, traceparent: context.traceparent())
@@ -191,13 +213,12 @@ struct ReservationRoutes {
 
     private func cancel(_ context: inout RequestContext, pathID: String?) -> HandlerResult {
         let caller: Caller
-        switch Caller.resolve(&context) {
-        case .success(let resolved): caller = resolved
-        case .failure(let response): return .respond(response)
+        let body: BodyReader
+        let id: ReservationID?
+        switch begin(&context, pathID: pathID) {
+        case .answered(let response): return .respond(response)
+        case .ready(let who, let reader, let target): (caller, body, id) = (who, reader, target)
         }
-        var body: BodyReader
-        do { body = try BodyReader.parse(context, optional: pathID != nil) } catch { return .respond(error.response(&context)) }
-        let id = target(&context, pathID: pathID, body: &body)
         guard body.problems.isEmpty, let id else { return .respond(Responses.domain(&context, .invalid(body.problems))) }
         let request = CancelRequest(reservationID: id, userID: caller.userID, traceparent: context.traceparent())
         let site = ErrorSite(&context)

@@ -19,6 +19,20 @@ import Testing
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Starts the binary with 1 s holds on `database` and waits until it is ready.
+    private func startWithOneSecondHolds(database: String) throws -> (ServerProcess, Int) {
+        let server = try ServerProcess(arguments: ["--host", "127.0.0.1", "--port", "0", "--db", database, "--hold-seconds", "1",
+                                                   "--access-log-sample-rate", "0"])
+        let port = try server.waitUntilListening()
+        for _ in 0..<200 {
+            let client = try TestClient(port: port)
+            try client.send("GET /actuator/health/readiness HTTP/1.1\r\nHost: t\r\n\r\n")
+            if try client.readResponse().status == 200 { break }
+            usleep(20_000)
+        }
+        return (server, port)
+    }
+
     private func post(_ port: Int, _ path: String, _ json: String, key: String? = nil) throws -> TestClient.Response {
         let client = try TestClient(port: port)
         let body = Array(json.utf8)
@@ -32,16 +46,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("expiry-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = directory.appendingPathComponent("r.db").path
-        let server = try ServerProcess(arguments: ["--host", "127.0.0.1", "--port", "0", "--db", database, "--hold-seconds", "1",
-                                                   "--access-log-sample-rate", "0"])
-        let port = try server.waitUntilListening()
-        var ready = false
-        for _ in 0..<200 where !ready {
-            let client = try TestClient(port: port)
-            try client.send("GET /actuator/health/readiness HTTP/1.1\r\nHost: t\r\n\r\n")
-            ready = try client.readResponse().status == 200
-            if !ready { usleep(20_000) }
-        }
+        let (server, port) = try startWithOneSecondHolds(database: database)
         #expect(try post(port, "/v1/events", #"{"eventId":"evt_expiry","name":"e","currency":"KRW","sections":[{"name":"A","seats":3,"price":1}]}"#).status == 201)
         let held = try post(port, "/v1/reservations", #"{"eventId":"evt_expiry","quantity":1,"seatIds":["A-2"]}"#, key: "expiry-1")
         #expect(held.status == 201)
@@ -68,16 +73,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("expiry-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = directory.appendingPathComponent("r.db").path
-        let server = try ServerProcess(arguments: ["--host", "127.0.0.1", "--port", "0", "--db", database, "--hold-seconds", "1",
-                                                   "--access-log-sample-rate", "0"])
-        let port = try server.waitUntilListening()
-        var ready = false
-        for _ in 0..<200 where !ready {
-            let client = try TestClient(port: port)
-            try client.send("GET /actuator/health/readiness HTTP/1.1\r\nHost: t\r\n\r\n")
-            ready = try client.readResponse().status == 200
-            if !ready { usleep(20_000) }
-        }
+        let (server, port) = try startWithOneSecondHolds(database: database)
         #expect(try post(port, "/v1/events", #"{"eventId":"evt_many","name":"e","currency":"KRW","sections":[{"name":"A","seats":200,"price":1}]}"#).status == 201)
         // 200 holds on one keep-alive connection, pipelined in batches of 20.
         let client = try TestClient(port: port)
