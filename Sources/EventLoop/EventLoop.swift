@@ -156,6 +156,10 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
             if isDraining && connectionCount == 0 { running = false }
         }
         for case let connection? in connections { close(connection) }
+        // A drain can end the loop in the same wake-up that answered the last requests: give the
+        // service its before-sleep hook once more, so work it batches there (e.g. access log lines)
+        // is not lost.
+        service.loopWillSleep(self)
         if listenerFD >= 0 { Socket.close(listenerFD) }
         epoll.close()
         Glibc.close(wakeFD)

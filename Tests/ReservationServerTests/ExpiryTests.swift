@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Expiry seen in the database file itself: the committed state changes on time, with no request.
-@Suite struct ExpiryTests {
+@Suite(.serialized) struct ExpiryTests {
     /// Runs a query with the sqlite3 command-line shell against the server's database file.
     private func query(_ path: String, _ sql: String) throws -> String {
         let shell = Process()
@@ -17,6 +17,13 @@ import Testing
         let data = output.fileHandleForReading.readDataToEndOfFile()
         shell.waitUntilExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Parses `2026-01-01T12:01:00.123Z`.
+    static func parseTimestamp(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
     }
 
     /// Starts the binary with 1 s holds on `database` and waits until it is ready.
@@ -50,17 +57,23 @@ import Testing
         #expect(try post(port, "/v1/events", #"{"eventId":"evt_expiry","name":"e","currency":"KRW","sections":[{"name":"A","seats":3,"price":1}]}"#).status == 201)
         let held = try post(port, "/v1/reservations", #"{"eventId":"evt_expiry","quantity":1,"seatIds":["A-2"]}"#, key: "expiry-1")
         #expect(held.status == 201)
-        let heldAt = Date()
+        // Measured from the hold's creation on the server (its deadline minus the hold time), not
+        // from when this client read the answer.
+        let deadline = try #require(held.bodyText.range(of: #""holdExpiresAt":""#).map { range in
+            String(held.bodyText[range.upperBound...].prefix(24))
+        })
+        let createdAt = try #require(Self.parseTimestamp(deadline)).addingTimeInterval(-1)
         #expect(try query(database, "SELECT status FROM seats WHERE seat_number = 2") == "1")
         var released: TimeInterval?
-        while Date().timeIntervalSince(heldAt) < 3 {
-            let seat = try query(database, "SELECT status FROM seats WHERE seat_number = 2")
-            let event = try query(database, "SELECT count(*) FROM outbox WHERE type = 'reservation.expired'")
-            if seat == "0" && event == "1" {
-                released = Date().timeIntervalSince(heldAt)
+        while Date().timeIntervalSince(createdAt) < 3 {
+            // One shell run reads both: the seat row and the count of expiry events.
+            let state = try query(database, "SELECT (SELECT status FROM seats WHERE seat_number = 2) || ',' || "
+                + "(SELECT count(*) FROM outbox WHERE type = 'reservation.expired')")
+            if state == "0,1" {
+                released = Date().timeIntervalSince(createdAt)
                 break
             }
-            usleep(20_000)
+            usleep(5_000)
         }
         let elapsed = try #require(released, "the hold was never expired in the database")
         #expect(elapsed <= 1.2, "expired after \(elapsed) s")

@@ -87,7 +87,7 @@ import Testing
         server.signal(SIGTERM)
         #expect(server.waitForExit() == 0)
         let access = server.log.split(separator: "\n").first { $0.contains(#""msg":"access""#) && $0.contains(trace) }
-        let line = try #require(access.map(String.init), "no access line with the trace id")
+        let line = try #require(access.map(String.init), "no access line with the trace id in: \(server.log)")
         #expect(line.contains(#""route":"/v1/events/{eventId}""#))
         #expect(line.contains(#""status":404"#))
         #expect(line.contains(#""user":"alice""#))

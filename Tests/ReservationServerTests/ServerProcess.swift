@@ -6,8 +6,11 @@ final class ServerProcess {
     let process = Process()
     private let output = Pipe()
     private let errors = Pipe()
-    private let collected = LockedText()
+    private let standardOutput = LockedText()
+    private let standardError = LockedText()
+    private let readersDone = DispatchSemaphore(value: 0)
     private(set) var port = 0
+    private var drained = false
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
@@ -34,10 +37,21 @@ final class ServerProcess {
         process.environment = env
         process.standardOutput = output
         process.standardError = errors
-        let sink = collected
-        output.fileHandleForReading.readabilityHandler = { handle in sink.append(handle.availableData) }
-        errors.fileHandleForReading.readabilityHandler = { handle in sink.append(handle.availableData) }
         try process.run()
+        // One reader thread per pipe, reading in order until end of file: after the process exits
+        // and both reach EOF, `log` holds everything it wrote.
+        for (pipe, sink) in [(output, standardOutput), (errors, standardError)] {
+            let handle = pipe.fileHandleForReading
+            let done = readersDone
+            Thread.detachNewThread {
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    sink.append(chunk)
+                }
+                done.signal()
+            }
+        }
     }
 
     deinit {
@@ -45,11 +59,9 @@ final class ServerProcess {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        output.fileHandleForReading.readabilityHandler = nil
-        errors.fileHandleForReading.readabilityHandler = nil
     }
 
-    var log: String { collected.text }
+    var log: String { standardOutput.text + standardError.text }
 
     /// Waits for the `"msg":"listening"` line and returns the port it names.
     @discardableResult
@@ -75,7 +87,14 @@ final class ServerProcess {
     func waitForExit(timeoutSeconds: Double = 15) -> Int32? {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(10_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        if process.isRunning { return nil }
+        // Both readers reach end of file once the process is gone; then `log` is complete.
+        if !drained {
+            _ = readersDone.wait(timeout: .now() + 5)
+            _ = readersDone.wait(timeout: .now() + 5)
+            drained = true
+        }
+        return process.terminationStatus
     }
 }
 
