@@ -106,7 +106,7 @@ import Testing
             #expect(try fast.readResponse().status == 200)
             served += 1
         }
-        #expect(served > 100, "the other client on the same loop kept being served")
+        #expect(served >= 20, "the other client on the same loop kept being served")
         let timeout = try slow.readResponse()
         #expect(timeout.status == 408)
         #expect(timeout.bodyText.contains(#""code":"REQUEST_TIMEOUT""#))
