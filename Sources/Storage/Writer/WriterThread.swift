@@ -49,7 +49,7 @@ struct WriterThread {
     }
 
     /// How often the writer checkpoints between batches while it is busy.
-    static let checkpointIntervalNanoseconds: UInt64 = 100_000_000
+    static let checkpointIntervalNanoseconds: UInt64 = 50_000_000
 
     /// How long the writer may sleep waiting for commands.
     ///
