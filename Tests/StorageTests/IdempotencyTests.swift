@@ -7,18 +7,6 @@ import Testing
 
 /// Idempotency-Key handling in the writer (API.md, "Idempotency"): a retry never runs twice.
 @Suite struct IdempotencyTests {
-    private func withClockedWriter<T>(
-        _ directory: String, _ clock: TestClock, configure: (inout Writer.Configuration) -> Void = { _ in },
-        _ body: (Writer) throws -> T
-    ) throws -> T {
-        try withWriter(
-            directory,
-            configure: {
-                $0.nowMilliseconds = clock.source
-                configure(&$0)
-            }, body)
-    }
-
     // MARK: Replay and conflict
 
     @Test func retry_replaysTheExactBytesAndHeaders_withTheReplayedHeader() throws {

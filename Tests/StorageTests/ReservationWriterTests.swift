@@ -6,19 +6,6 @@ import Testing
 
 /// The reservation lifecycle through the writer's `submit`, as the API drives it.
 @Suite struct ReservationWriterTests {
-    /// A writer on a test clock; expiry wake-ups are left to the clock test that wants them.
-    private func withClockedWriter<T>(
-        _ directory: String, _ clock: TestClock, configure: (inout Writer.Configuration) -> Void = { _ in },
-        _ body: (Writer) throws -> T
-    ) throws -> T {
-        try withWriter(
-            directory,
-            configure: {
-                $0.nowMilliseconds = clock.source
-                configure(&$0)
-            }, body)
-    }
-
     // MARK: Hold
 
     @Test func hold_explicitSeats_storesEverything_andTheReaderSeesIt() throws {

@@ -114,6 +114,19 @@ func eventSpec(_ id: String?, seats: [Int] = [10]) -> NewEvent {
 }
 
 /// Starts a writer on `directory/db.sqlite`, waits for start-up, runs `body`, shuts it down.
+/// A writer whose "now" is `clock`; expiry wake-ups are left to the clock test that wants them.
+func withClockedWriter<T>(
+    _ directory: String, _ clock: TestClock, configure: (inout Writer.Configuration) -> Void = { _ in },
+    _ body: (Writer) throws -> T
+) throws -> T {
+    try withWriter(
+        directory,
+        configure: {
+            $0.nowMilliseconds = clock.source
+            configure(&$0)
+        }, body)
+}
+
 func withWriter<T>(
     _ directory: String, configure: (inout Writer.Configuration) -> Void = { _ in }, _ body: (Writer) throws -> T
 ) throws -> T {
