@@ -55,17 +55,17 @@ let package = Package(
         // libFuzzer entry point for the HTTP/1.1 parser (see Sources/HTTP1Fuzz/Fuzz.swift).
         .executableTarget(name: "HTTP1Fuzz", dependencies: ["HTTP1"], exclude: ["http.dict", "seeds"], swiftSettings: strict),
 
-        // Shared by the test targets: a blocking HTTP client for live socket tests.
+        // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Bytes", "CLinux"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "Storage", "HTTPServer", "Reservations", "JSON", "TestSupport"]),
         // Drives the built `reservation-server` binary over real sockets and signals.
         .testTarget(name: "ReservationServerTests", dependencies: ["ReservationServer", "TestSupport"]),

@@ -1,15 +1,9 @@
 import Foundation
 import Metrics
+import TestSupport
 import Testing
 
-/// promtool from PATH. When it is missing (developer machines without the Debian
-/// `prometheus` package) the check below is skipped and reported as such; CI installs it.
-let promtoolPath: String? = {
-    let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/usr/local/bin").split(separator: ":")
-    return directories.map { "\($0)/promtool" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-}()
-
-@Test(.enabled(if: promtoolPath != nil, "promtool is not installed"))
+@Test(.enabled(if: Promtool.path != nil, "promtool is not installed"))
 func registry_render_passesPromtoolCheckMetrics() throws {
     let registry = MetricsRegistry(shardCount: 2)
     let requests = registry.counterFamily(
@@ -24,19 +18,6 @@ func registry_render_passesPromtoolCheckMetrics() throws {
     registry.gaugeFunction(name: "holds_active", help: "Holds not yet expired.") { 3 }
     registry.registerProcessMetrics()
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(promtoolPath))
-    process.arguments = ["check", "metrics"]
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    // promtool reads all of stdin before writing, and the input is small, so this cannot deadlock.
-    input.fileHandleForWriting.write(Data(registry.render()))
-    try input.fileHandleForWriting.close()
-    let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "promtool said: \(report)")
+    let (status, report) = try Promtool.checkMetrics(registry.render())
+    #expect(status == 0, "promtool said: \(report)")
 }

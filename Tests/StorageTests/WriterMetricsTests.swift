@@ -2,6 +2,7 @@ import Foundation
 import Metrics
 import Reservations
 @testable import Storage
+import TestSupport
 import Testing
 
 /// The writer's Prometheus series, read back from the registry's text output.
@@ -112,7 +113,7 @@ import Testing
         #expect(scrape.keys.filter { $0.hasPrefix("seats{") }.count == 3_000)
     }
 
-    @Test(.enabled(if: promtool != nil, "promtool is not installed"))
+    @Test(.enabled(if: Promtool.path != nil, "promtool is not installed"))
     func scrape_passesPromtoolCheckMetrics() throws {
         try withTemporaryDirectory { directory in
             let registry = MetricsRegistry(shardCount: 2)
@@ -123,28 +124,10 @@ import Testing
                 #expect(try submit(writer, holdOperation("evt_p"), claim: claim("alice", "k")).status == 201)
                 #expect(try submit(writer, holdOperation("evt_p"), claim: claim("alice", "k")).isReplay)
 
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: try #require(promtool))
-                process.arguments = ["check", "metrics"]
-                let input = Pipe()
-                let output = Pipe()
-                process.standardInput = input
-                process.standardOutput = output
-                process.standardError = output
-                try process.run()
-                // promtool reads all of its input before it writes, so the small scrape cannot deadlock.
-                input.fileHandleForWriting.write(Data(registry.render()))
-                try input.fileHandleForWriting.close()
-                let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                #expect(process.terminationStatus == 0, "promtool said: \(report)")
+                let (status, report) = try Promtool.checkMetrics(registry.render())
+                #expect(status == 0, "promtool said: \(report)")
             }
         }
     }
 }
 
-/// promtool from PATH, or nil (then the check above is skipped and reported as such).
-private let promtool: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/usr/local/bin")
-    .split(separator: ":")
-    .map { "\($0)/promtool" }
-    .first { FileManager.default.isExecutableFile(atPath: $0) }
