@@ -295,15 +295,7 @@ import Testing
             try withWriter(directory, configure: { $0.metrics = registry }) { (writer: Writer) throws in
                 #expect(try create(writer, eventSpec("evt_f", seats: [10])).status == 201)
                 let before = try submit(writer, holdOperation("evt_f"), claim: claim("alice", "old"))
-                // A deferred foreign key is only checked at COMMIT, so this makes COMMIT itself fail.
-                let arrange = try openTestConnection(directory)
-                try arrange.execute(
-                    """
-                    CREATE TABLE tripwire_parent(id INTEGER PRIMARY KEY);
-                    CREATE TABLE tripwire(parent INTEGER REFERENCES tripwire_parent(id) DEFERRABLE INITIALLY DEFERRED);
-                    CREATE TRIGGER trip AFTER INSERT ON reservations WHEN NEW.user_id = 'tripper'
-                    BEGIN INSERT INTO tripwire VALUES (42); END;
-                    """)
+                let arrange = try armCommitFailure(directory, onInsertInto: "reservations", when: "NEW.user_id = 'tripper'")
                 let completions = Completions()
                 let gate = Gate()
                 #expect(writer.submit(completions.command("gate", eventSpec("evt_gate"), gate: gate)))

@@ -359,15 +359,7 @@ import Testing
                 let before = try #require(try writer.recount(eventID: "evt_f"))
                 let outboxBefore = try outboxRows(directory).count
 
-                // A deferred foreign key is only checked at COMMIT, so this makes COMMIT itself fail.
-                let arrange = try openTestConnection(directory)
-                try arrange.execute(
-                    """
-                    CREATE TABLE tripwire_parent(id INTEGER PRIMARY KEY);
-                    CREATE TABLE tripwire(parent INTEGER REFERENCES tripwire_parent(id) DEFERRABLE INITIALLY DEFERRED);
-                    CREATE TRIGGER trip AFTER INSERT ON reservations WHEN NEW.user_id = 'tripper'
-                    BEGIN INSERT INTO tripwire VALUES (42); END;
-                    """)
+                let arrange = try armCommitFailure(directory, onInsertInto: "reservations", when: "NEW.user_id = 'tripper'")
                 let completions = Completions()
                 let gate = Gate()
                 #expect(writer.submit(completions.command("gate", eventSpec("evt_gate"), gate: gate)))

@@ -156,3 +156,19 @@ func create(_ writer: Writer, _ spec: NewEvent) throws -> RenderedResponse {
     }
     return completions.all[0].response
 }
+
+/// Makes the COMMIT of any batch that inserts a matching row into `table` fail: a trigger inserts a
+/// row violating a deferred foreign key, which SQLite checks only at COMMIT. Returns the connection
+/// that armed it, for the test's own checks.
+@discardableResult
+func armCommitFailure(_ directory: String, onInsertInto table: String, when condition: String) throws -> SQLiteConnection {
+    let arrange = try openTestConnection(directory)
+    try arrange.execute(
+        """
+        CREATE TABLE tripwire_parent(id INTEGER PRIMARY KEY);
+        CREATE TABLE tripwire(parent INTEGER REFERENCES tripwire_parent(id) DEFERRABLE INITIALLY DEFERRED);
+        CREATE TRIGGER trip AFTER INSERT ON \(table) WHEN \(condition)
+        BEGIN INSERT INTO tripwire VALUES (42); END;
+        """)
+    return arrange
+}

@@ -153,15 +153,7 @@ import Testing
     @Test func commitFailure_answersWholeBatchWithStorageFailure_andUndoesMemory() throws {
         try withTemporaryDirectory { directory in
             try withWriter(directory) { (writer: Writer) throws in
-                // A deferred foreign key is only checked at COMMIT, so this makes COMMIT itself fail.
-                let arrange = try openTestConnection(directory)
-                try arrange.execute(
-                    """
-                    CREATE TABLE tripwire_parent(id INTEGER PRIMARY KEY);
-                    CREATE TABLE tripwire(parent INTEGER REFERENCES tripwire_parent(id) DEFERRABLE INITIALLY DEFERRED);
-                    CREATE TRIGGER trip AFTER INSERT ON events WHEN NEW.id = 'evt_trip'
-                    BEGIN INSERT INTO tripwire VALUES (42); END;
-                    """)
+                let arrange = try armCommitFailure(directory, onInsertInto: "events", when: "NEW.id = 'evt_trip'")
                 let completions = Completions()
                 let gate = Gate()
                 #expect(writer.submit(completions.command("gate", eventSpec("evt_gate"), gate: gate)))
