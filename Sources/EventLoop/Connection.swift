@@ -73,10 +73,6 @@ public final class Connection {
 
     /// Arms a deadline `milliseconds` from now (replacing any earlier one).
     public func setDeadline(inMilliseconds milliseconds: Int64) { loop.setDeadline(self, inMilliseconds: milliseconds) }
-    public func clearDeadline() { deadlineMilliseconds = 0 }
-
-    /// Writes pending output now (the loop also does this after every handler call).
-    public func flush() { loop.flush(self) }
 
     /// Closes at once, dropping unsent output.
     public func close() { loop.close(self) }
