@@ -28,27 +28,31 @@ let package = Package(
         // Leaves: pure Swift, no I/O knowledge of the layers above.
         .target(name: "Bytes", swiftSettings: hot),
         .target(name: "Timing", swiftSettings: strict),
+        .target(name: "Threading", dependencies: ["CLinux"], swiftSettings: strict),
         .target(name: "Metrics", swiftSettings: strict),
         .target(name: "Crypto", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
-        .target(name: "Logging", dependencies: ["JSON", "Timing"], swiftSettings: strict),
+        .target(name: "Logging", dependencies: ["JSON", "Timing", "Threading"], swiftSettings: strict),
 
         // Transport: sockets and loops, then HTTP/1.1 bytes, then the server that joins them.
-        .target(name: "EventLoop", dependencies: ["CLinux", "Bytes"], swiftSettings: hot),
+        .target(name: "EventLoop", dependencies: ["CLinux", "Bytes", "Threading", "Timing"], swiftSettings: hot),
         .target(name: "HTTP1", dependencies: ["Bytes", "Timing"], swiftSettings: hot),
         .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Bytes", "JSON", "Timing", "Metrics", "Logging"], swiftSettings: hot),
 
         // Domain and storage.
         .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
-        .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Metrics"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Threading", "Metrics"], swiftSettings: strict),
 
-        // REST handlers, JSON shapes, error mapping.
-        .target(name: "API", dependencies: ["HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
+        // The one service every door calls: callers, validation, idempotency claims, reads and writes.
+        .target(name: "Service", dependencies: ["Reservations", "Crypto", "Timing"], swiftSettings: strict),
+
+        // REST handlers: JSON shapes in and out, error mapping.
+        .target(name: "API", dependencies: ["Service", "HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
 
         // The executable: configuration, wiring, signals, start-up recovery.
         .executableTarget(
             name: "ReservationServer",
-            dependencies: ["API", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Metrics", "CLinux"],
+            dependencies: ["API", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux"],
             swiftSettings: strict
         ),
 
@@ -66,7 +70,8 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Storage", "HTTPServer", "Reservations", "JSON", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Service", "Storage", "HTTPServer", "Reservations", "JSON", "TestSupport"]),
         // Drives the built `reservation-server` binary over real sockets and signals.
         .testTarget(name: "ReservationServerTests", dependencies: ["ReservationServer", "TestSupport"]),
     ],

@@ -1,29 +1,100 @@
 import HTTP1
 import HTTPServer
 import JSON
+import Logging
 import Reservations
-import Synchronization
+import Service
 
-/// One value per event loop, each touched only by its own loop thread.
-public final class PerLoop<Value>: @unchecked Sendable {  // element i is used only on loop i's thread
-    private var values: [Value]
+/// The REST door (API.md): registers the `/v1/**` routes and translates between HTTP/JSON and the
+/// reservation service. Nothing here decides anything about reservations.
+public final class RESTAPI: Sendable {
+    let service: ReservationService
+    let log: Log
 
-    public init(_ values: [Value]) { self.values = values }
+    public init(service: ReservationService, log: Log) {
+        self.service = service
+        self.log = log
+    }
 
-    public subscript(loop: Int) -> Value { values[loop] }
+    public func register(on router: inout RouterBuilder) {
+        EventRoutes(api: self).register(on: &router)
+        ReservationRoutes(api: self).register(on: &router)
+    }
+
+    /// Runs a handler once the server is ready, and answers whatever it throws: a service error
+    /// with its status, a body that cannot be read with 400 or 415.
+    func handle(_ context: inout RequestContext, _ body: (inout RequestContext) throws -> HandlerResult) -> HandlerResult {
+        do {
+            try service.ensureReady()
+            return try body(&context)
+        } catch let error as ServiceError {
+            if case .internalFailure(let detail) = error {
+                log.error("request failed", ["route": .string(context.route.template), "traceId": .string(context.traceID().description),
+                                             "error": .string(detail)])
+            }
+            return .respond(Responses.error(&context, error))
+        } catch let error as BodyReader.Failure {
+            return .respond(error.response(&context))
+        } catch {
+            return .respond(Responses.error(&context, .internalFailure(String(describing: error))))
+        }
+    }
+
+    /// The caller: `X-User-Id`, or `anonymous`.
+    func caller(_ context: RequestContext) throws(ServiceError) -> Caller {
+        try Caller.resolve(claimed: context.headerString("x-user-id"), field: "X-User-Id")
+    }
+
+    /// What every call brings: caller, trace, and the request's `Idempotency-Key` with its REST
+    /// scope (method and route template) and fingerprint (method, concrete path, canonical body).
+    func call(_ context: inout RequestContext, caller: Caller, body: BodyReader) -> CallContext {
+        let method = context.head.method.description
+        let idempotency = IdempotencyRequest(
+            key: context.headerString("idempotency-key"), field: "Idempotency-Key",
+            operation: "\(method)\u{0}\(context.route.template)",
+            fingerprint: RequestFingerprint.make(method: method, path: context.path, body: body.object))
+        return CallContext(caller: caller, traceparent: context.traceparent(), idempotency: idempotency,
+                           shapeProblems: body.problems)
+    }
+
+    /// Sends `command` to the writer and answers when it has committed; `render` makes the success
+    /// body (errors are rendered here, with this request's path and trace id).
+    func submit(_ context: inout RequestContext, _ command: ServiceCommand,
+                render: @escaping @Sendable (WriteOutcome) -> Reply?) throws(ServiceError) -> HandlerResult {
+        let site = ErrorSite(&context)
+        guard let promise = context.deferResponse() else {
+            throw .unavailable("too many requests in flight; retry shortly")
+        }
+        do {
+            try service.submit(command, render: { outcome in
+                if let error = outcome.error { return site.render(.domain(error)) }
+                return render(outcome) ?? site.render(.domain(.storageFailure))
+            }, deliver: { delivery in
+                promise.complete(delivery.httpResponse)
+            })
+        } catch {
+            promise.complete(site.render(error).httpResponse)
+        }
+        return .deferred
+    }
 }
 
-/// Whether start-up (migrations, index rebuild, expiry recovery) has finished and the server is not
-/// draining; `/v1/**` answers 503 until it is ready.
-public final class Readiness: Sendable {
-    private let state = Atomic<Int>(0)  // 0 starting, 1 ready, 2 draining
-
-    public init() {}
-
-    public var isReady: Bool { state.load(ordering: .acquiring) == 1 }
-    public var isDraining: Bool { state.load(ordering: .acquiring) == 2 }
-    public func markReady() { state.store(1, ordering: .releasing) }
-    public func markDraining() { state.store(2, ordering: .releasing) }
+/// HTTP statuses of the error classes (API.md, "Errors"; RPC.md's table read from the REST side).
+enum RESTStatus {
+    static func of(_ errorClass: ErrorClass) -> Int {
+        switch errorClass {
+        case .invalidArgument: 400
+        case .unauthenticated: 401
+        case .permissionDenied: 403
+        case .notFound: 404
+        case .alreadyExists, .aborted, .failedPrecondition: 409
+        case .resourceExhausted: 429
+        case .internal: 500
+        case .unimplemented: 501
+        case .unavailable: 503
+        case .deadlineExceeded: 504
+        }
+    }
 }
 
 /// Builders for the responses every handler shares.
@@ -40,18 +111,8 @@ enum Responses {
         return HTTPResponse(status: status, contentType: .json, headers: headers, body: body)
     }
 
-    static func domain(_ context: inout RequestContext, _ error: DomainError) -> HTTPResponse {
-        var headers: [HTTPHeader] = []
-        if case .storageFailure = error { headers.append(HTTPHeader("retry-after", "1")) }
-        return Self.error(&context, status: error.httpStatus, code: error.code, message: error.message, details: error.details, headers: headers)
-    }
-
-    static func unavailable(_ context: inout RequestContext, _ message: String) -> HTTPResponse {
-        error(&context, status: 503, code: "SERVICE_UNAVAILABLE", message: message, headers: [HTTPHeader("retry-after", "1")])
-    }
-
-    static func internalError(_ context: inout RequestContext) -> HTTPResponse {
-        error(&context, status: 500, code: "INTERNAL_ERROR", message: "internal error; the log line carries this trace id")
+    static func error(_ context: inout RequestContext, _ error: ServiceError) -> HTTPResponse {
+        ErrorSite(&context).render(error).httpResponse
     }
 }
 
@@ -67,24 +128,35 @@ struct ErrorSite: Sendable {
         timestampMilliseconds = context.receivedAtMilliseconds
     }
 
-    func render(_ error: DomainError) -> RenderedResponse {
+    func render(_ error: ServiceError) -> Reply {
         let body = ErrorBody.make(code: error.code, message: error.message, path: path, traceID: traceID,
                                   timestampMilliseconds: timestampMilliseconds,
                                   details: error.details.map { (field: $0.field, problem: $0.problem) })
-        var headers: [ResponseHeader] = []
-        if case .storageFailure = error { headers.append(ResponseHeader(name: "retry-after", value: "1")) }
-        return RenderedResponse(status: error.httpStatus, headers: headers, body: body)
+        var fields: [ReplyField] = []
+        if let seconds = error.retryAfterSeconds { fields.append(ReplyField(name: "retry-after", value: String(seconds))) }
+        return Reply(code: RESTStatus.of(error.errorClass), fields: fields, body: body)
     }
 }
 
-extension RenderedResponse {
+extension Reply {
+    /// A reply of the REST door as its HTTP response.
     var httpResponse: HTTPResponse {
-        HTTPResponse(status: status, contentType: body.isEmpty ? .none : .json,
-                     headers: headers.map { HTTPHeader($0.name, $0.value) }, body: body)
+        HTTPResponse(status: code, contentType: body.isEmpty ? .none : .json,
+                     headers: fields.map { HTTPHeader($0.name, $0.value) }, body: body)
     }
 }
 
-/// Reading a JSON request body into fields, collecting one problem per bad field.
+extension Delivery {
+    /// The HTTP response; a replay carries `Idempotent-Replayed: true` (API.md, "Idempotency").
+    var httpResponse: HTTPResponse {
+        var response = reply.httpResponse
+        if isReplay { response.headers.append(HTTPHeader("Idempotent-Replayed", "true")) }
+        return response
+    }
+}
+
+/// Reading a JSON request body into fields, collecting one problem per bad field. Only types are
+/// checked here; the service checks values.
 struct BodyReader {
     enum Failure: Error {
         /// Not JSON, or not an object: 400 BAD_REQUEST.
@@ -102,11 +174,7 @@ struct BodyReader {
             if optional { return BodyReader(object: JSONObject()) }
             throw .malformed("a JSON body is required")
         }
-        if let type = context.header("content-type") {
-            let value = context.string(of: type).lowercased()
-            let mediaType = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            guard mediaType.filter({ $0 != " " && $0 != "\t" }) == "application/json" else { throw .unsupportedMediaType }
-        } else {
+        guard let type = context.header("content-type"), MediaType.isJSON(context.string(of: type)) else {
             throw .unsupportedMediaType
         }
         let value: JSONValue
@@ -119,21 +187,13 @@ struct BodyReader {
         return BodyReader(object: object)
     }
 
-    mutating func string(_ key: String, required: Bool, maxLength: Int = 255) -> String? {
+    mutating func string(_ key: String, required: Bool) -> String? {
         guard let value = object[key], !value.isNull else {
             if required { problems.append(FieldProblem(field: key, problem: "is required")) }
             return nil
         }
         guard case .string(let text) = value else {
             problems.append(FieldProblem(field: key, problem: "must be a string"))
-            return nil
-        }
-        if required && text.isEmpty {
-            problems.append(FieldProblem(field: key, problem: "must not be empty"))
-            return nil
-        }
-        if text.count > maxLength {
-            problems.append(FieldProblem(field: key, problem: "must be at most \(maxLength) characters"))
             return nil
         }
         return text
@@ -161,6 +221,20 @@ struct BodyReader {
             return nil
         }
         return items
+    }
+}
+
+/// Media types of request bodies.
+enum MediaType {
+    /// Whether a Content-Type value is `application/json`, with any parameters (`; charset=utf-8`).
+    static func isJSON(_ value: String) -> Bool {
+        essence(value) == "application/json"
+    }
+
+    /// The type/subtype part, lowercased, without parameters or whitespace (RFC 9110 §8.3.1).
+    static func essence(_ value: String) -> String {
+        let type = value.lowercased().split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return type.filter { $0 != " " && $0 != "\t" }
     }
 }
 

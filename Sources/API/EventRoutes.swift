@@ -1,25 +1,26 @@
 import HTTPServer
 import JSON
 import Reservations
+import Service
 import Timing
 
 /// `POST /v1/events`, `GET /v1/events/{eventId}`, `/availability` and `/seats` (API.md, "Events and inventory").
 struct EventRoutes {
-    let api: ReservationAPI
+    let api: RESTAPI
 
     func register(on router: inout RouterBuilder) {
-        router.add(.post, "/v1/events") { context in api.guarded(&context) { context in create(&context) } }
-        router.add(.get, "/v1/events/{eventId}") { context in api.guarded(&context) { context in show(&context) } }
-        router.add(.get, "/v1/events/{eventId}/availability") { context in api.guarded(&context) { context in availability(&context) } }
-        router.add(.get, "/v1/events/{eventId}/seats") { context in api.guarded(&context) { context in seats(&context) } }
+        router.add(.post, "/v1/events") { context in api.handle(&context, create) }
+        router.add(.get, "/v1/events/{eventId}") { context in api.handle(&context, show) }
+        router.add(.get, "/v1/events/{eventId}/availability") { context in api.handle(&context, availability) }
+        router.add(.get, "/v1/events/{eventId}/seats") { context in api.handle(&context, seats) }
     }
 
-    private func create(_ context: inout RequestContext) -> HandlerResult {
-        var body: BodyReader
-        do { body = try BodyReader.parse(context) } catch { return .respond(error.response(&context)) }
-        let eventID = body.string("eventId", required: false, maxLength: 68)
-        let name = body.string("name", required: true, maxLength: 10_000) ?? ""
-        let currency = body.string("currency", required: true, maxLength: 16) ?? ""
+    private func create(_ context: inout RequestContext) throws -> HandlerResult {
+        let caller = try api.caller(context)
+        var body = try BodyReader.parse(context)
+        let eventID = body.string("eventId", required: false)
+        let name = body.string("name", required: true) ?? ""
+        let currency = body.string("currency", required: true) ?? ""
         var sections: [SectionSpec] = []
         if let items = body.array("sections", required: true) {
             for (position, item) in items.enumerated() {
@@ -28,7 +29,7 @@ struct EventRoutes {
                     continue
                 }
                 var reader = BodyReader(object: section)
-                let sectionName = reader.string("name", required: true, maxLength: 64) ?? ""
+                let sectionName = reader.string("name", required: true) ?? ""
                 let seats = reader.integer("seats", required: true) ?? 0
                 let price = reader.integer("price", required: true) ?? 0
                 body.problems += reader.problems.map { FieldProblem(field: "sections[\(position)].\($0.field)", problem: $0.problem) }
@@ -36,30 +37,23 @@ struct EventRoutes {
             }
         }
         let newEvent = NewEvent(eventID: eventID, name: name, currency: currency, sections: sections)
-        // Type problems first; the domain's rules for every field the body got right.
-        let typed = Set(body.problems.map(\.field))
-        let problems = body.problems + newEvent.validate().filter { !typed.contains($0.field) }
-        if !problems.isEmpty {
-            return .respond(Responses.domain(&context, .invalid(problems)))
-        }
-        let site = ErrorSite(&context)
-        return api.submit(&context, .createEvent(newEvent)) { outcome in
-            switch outcome {
-            case .eventCreated(let event, let counts):
-                return RenderedResponse(status: 201, headers: [ResponseHeader(name: "location", value: "/v1/events/\(event.id)")],
-                                        body: Self.eventBody(event, counts))
-            default:
-                return site.render(outcome.error)
-            }
+        var call = api.call(&context, caller: caller, body: body)
+        // Events are not reservations: an Idempotency-Key is honoured only on the reservation routes.
+        call.idempotency = nil
+        let command = try api.service.createEventCommand(newEvent, call)
+        return try api.submit(&context, command) { outcome in
+            guard case .eventCreated(let event, let counts) = outcome else { return nil }
+            return Reply(code: 201, fields: [ReplyField(name: "location", value: "/v1/events/\(event.id)")],
+                         body: Self.eventBody(event, counts))
         }
     }
 
-    private func show(_ context: inout RequestContext) -> HandlerResult {
-        lookup(&context) { event, counts in Self.eventBody(event, counts) }
+    private func show(_ context: inout RequestContext) throws -> HandlerResult {
+        try lookup(&context) { event, counts in Self.eventBody(event, counts) }
     }
 
-    private func availability(_ context: inout RequestContext) -> HandlerResult {
-        lookup(&context) { event, counts in
+    private func availability(_ context: inout RequestContext) throws -> HandlerResult {
+        try lookup(&context) { event, counts in
             var writer = JSONWriter(reservingCapacity: 128 + 64 * counts.sections.count)
             writer.beginObject()
             writer.key("eventId"); writer.string(event.id)
@@ -80,33 +74,19 @@ struct EventRoutes {
         }
     }
 
-    private func seats(_ context: inout RequestContext) -> HandlerResult {
-        guard let eventID = context.parameter(0) else { return .respond(Responses.domain(&context, .eventNotFound)) }
-        var problems: [FieldProblem] = []
-        var status: SeatStatus?
+    private func seats(_ context: inout RequestContext) throws -> HandlerResult {
+        guard let eventID = context.parameter(0) else { throw ServiceError.domain(.eventNotFound) }
+        var query = SeatQuery(eventID: eventID, section: context.query("section"), cursor: context.query("cursor"))
         if let text = context.query("status") {
-            status = SeatStatus(rawValue: text)
-            if status == nil { problems.append(FieldProblem(field: "status", problem: "must be one of AVAILABLE, HELD, SOLD")) }
-        }
-        var limit = SeatListing.defaultLimit
-        if let text = context.query("limit") {
-            if let value = Int(text), (SeatListing.minLimit...SeatListing.maxLimit).contains(value) {
-                limit = value
-            } else {
-                problems.append(FieldProblem(field: "limit", problem: "must be an integer between \(SeatListing.minLimit) and \(SeatListing.maxLimit)"))
+            query.status = SeatStatus(rawValue: text)
+            if query.status == nil {
+                query.shapeProblems.append(FieldProblem(field: "status", problem: "must be one of AVAILABLE, HELD, SOLD"))
             }
         }
-        if !problems.isEmpty { return .respond(Responses.domain(&context, .invalid(problems))) }
-        let page: SeatPage
-        do {
-            page = try api.inventory(context.loopIndex).seats(eventID: eventID, status: status, section: context.query("section"),
-                                                               limit: limit, cursor: context.query("cursor"))
-        } catch let error as DomainError {
-            return .respond(Responses.domain(&context, error))
-        } catch {
-            api.logInternal(&context, error)
-            return .respond(Responses.internalError(&context))
+        if let text = context.query("limit") {
+            query.limit = Int(text) ?? 0
         }
+        let page = try api.service.seats(query, loop: context.loopIndex)
         var writer = JSONWriter(reservingCapacity: 64 + 80 * page.seats.count)
         writer.beginObject()
         writer.key("seats")
@@ -127,17 +107,10 @@ struct EventRoutes {
     }
 
     /// Answers 200 with `render(event, counts)`, or 404 when the event does not exist.
-    private func lookup(_ context: inout RequestContext, render: (Event, InventoryCounts) -> [UInt8]) -> HandlerResult {
-        guard let eventID = context.parameter(0) else { return .respond(Responses.domain(&context, .eventNotFound)) }
-        do {
-            guard let (event, counts) = try api.inventory(context.loopIndex).event(eventID) else {
-                return .respond(Responses.domain(&context, .eventNotFound))
-            }
-            return .respond(Responses.json(200, render(event, counts)))
-        } catch {
-            api.logInternal(&context, error)
-            return .respond(Responses.internalError(&context))
-        }
+    private func lookup(_ context: inout RequestContext, render: (Event, InventoryCounts) -> [UInt8]) throws -> HandlerResult {
+        guard let eventID = context.parameter(0) else { throw ServiceError.domain(.eventNotFound) }
+        let (event, counts) = try api.service.event(eventID, loop: context.loopIndex)
+        return .respond(Responses.json(200, render(event, counts)))
     }
 
     static func eventBody(_ event: Event, _ counts: InventoryCounts) -> [UInt8] {

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Service
 
 /// One part of the server's health, for `/actuator/health`.
 public struct HealthComponent: Sendable {

@@ -2,72 +2,51 @@ import HTTP1
 import HTTPServer
 import JSON
 import Reservations
+import Service
 import Timing
 
-/// `/v1/reservations`: hold, read, confirm and cancel (API.md, "Reservations").
+/// `/v1/reservations`: hold, list, read, confirm, cancel and extend (API.md, "Reservations",
+/// "Listing and extending holds").
 struct ReservationRoutes {
-    let api: ReservationAPI
+    let api: RESTAPI
 
     func register(on router: inout RouterBuilder) {
-        router.add(.post, "/v1/reservations") { context in api.guarded(&context) { context in create(&context) } }
-        router.add(.get, "/v1/reservations/{reservationId}") { context in api.guarded(&context) { context in show(&context) } }
-        router.add(.post, "/v1/reservations/confirm") { context in api.guarded(&context) { context in confirm(&context, pathID: nil) } }
+        router.add(.post, "/v1/reservations") { context in api.handle(&context, create) }
+        router.add(.get, "/v1/reservations") { context in api.handle(&context, list) }
+        router.add(.get, "/v1/reservations/{reservationId}") { context in api.handle(&context, show) }
+        router.add(.post, "/v1/reservations/confirm") { context in api.handle(&context) { try confirm(&$0, pathID: nil) } }
         router.add(.post, "/v1/reservations/{reservationId}/confirm") { context in
-            api.guarded(&context) { context in confirm(&context, pathID: context.parameter(0) ?? "") }
+            api.handle(&context) { try confirm(&$0, pathID: $0.parameter(0) ?? "") }
         }
-        router.add(.post, "/v1/reservations/cancel") { context in api.guarded(&context) { context in cancel(&context, pathID: nil) } }
+        router.add(.post, "/v1/reservations/cancel") { context in api.handle(&context) { try cancel(&$0, pathID: nil) } }
         router.add(.post, "/v1/reservations/{reservationId}/cancel") { context in
-            api.guarded(&context) { context in cancel(&context, pathID: context.parameter(0) ?? "") }
+            api.handle(&context) { try cancel(&$0, pathID: $0.parameter(0) ?? "") }
+        }
+        router.add(.post, "/v1/reservations/{reservationId}/extend") { context in
+            api.handle(&context) { try extend(&$0, reservationID: $0.parameter(0) ?? "") }
         }
     }
 
     // MARK: - Create
 
-    private func create(_ context: inout RequestContext) -> HandlerResult {
-        let caller: Caller
-        switch Caller.resolve(&context) {
-        case .success(let resolved): caller = resolved
-        case .failure(let response): return .respond(response)
-        }
-        guard let key = context.header("idempotency-key") else {
-            return .respond(Responses.error(&context, status: 400, code: "MISSING_IDEMPOTENCY_KEY", message: "the Idempotency-Key header is required"))
-        }
-        if let problem = IdempotencyKey.validate(context, key) { return .respond(Responses.domain(&context, .invalid([problem]))) }
-        var body: BodyReader
-        do { body = try BodyReader.parse(context) } catch { return .respond(error.response(&context)) }
-        let eventID = body.string("eventId", required: true, maxLength: 68) ?? ""
-        let quantity = body.integer("quantity", required: true)
-        let token = body.string("reservationToken", required: false, maxLength: 255)
-        var seatIDs: [String] = []
+    private func create(_ context: inout RequestContext) throws -> HandlerResult {
+        let caller = try api.caller(context)
+        var body = try BodyReader.parse(context)
+        var input = HoldInput(eventID: body.string("eventId", required: true) ?? "",
+                              quantity: Int(clamping: body.integer("quantity", required: true) ?? 0),
+                              reservationToken: body.string("reservationToken", required: false))
         if let items = body.array("seatIds", required: false) {
-            for (position, item) in items.enumerated() {
-                guard case .string(let seat) = item, !seat.isEmpty, seat.utf8.count <= 32 else {
-                    body.problems.append(FieldProblem(field: "seatIds[\(position)]", problem: "must be a seat id such as A-12"))
-                    continue
+            for item in items {
+                guard case .string(let seat) = item else {
+                    body.problems.append(FieldProblem(field: "seatIds", problem: "must be seat ids such as A-12"))
+                    break
                 }
-                seatIDs.append(seat)
+                input.seatIDs.append(seat)
             }
         }
-        let quantityMax = api.configuration.quantityMax
-        if let quantity {
-            if quantity < 1 || quantity > quantityMax {
-                body.problems.append(FieldProblem(field: "quantity", problem: "must be between 1 and \(quantityMax)"))
-            } else if !seatIDs.isEmpty && seatIDs.count != Int(quantity) {
-                body.problems.append(FieldProblem(field: "seatIds", problem: "must list exactly quantity (\(quantity)) seats"))
-            }
-        }
-        if Set(seatIDs).count != seatIDs.count {
-            body.problems.append(FieldProblem(field: "seatIds", problem: "must not repeat a seat"))
-        }
-        if !body.problems.isEmpty { return .respond(Responses.domain(&context, .invalid(body.problems))) }
-
-        let request = HoldRequest(eventID: eventID, userID: caller.userID, quantity: Int(quantity ?? 0), seatIDs: seatIDs,
-                                  reservationToken: token, holdMilliseconds: api.configuration.holdMilliseconds,
-                                  traceparent: context.traceparent())
-        let site = ErrorSite(&context)
-        let claim = Self.claim(&context, key: key, caller: caller, body: body.object)
-        return api.submit(&context, .hold(request), idempotency: claim) { outcome in
-            guard case .held(let reservation) = outcome else { return site.render(outcome.error) }
+        let command = try api.service.holdCommand(input, api.call(&context, caller: caller, body: body))
+        return try api.submit(&context, command) { outcome in
+            guard case .held(let reservation, _) = outcome else { return nil }
             var writer = JSONWriter(reservingCapacity: 320)
             writer.beginObject()
             writer.key("reservationId"); writer.string(reservation.id)
@@ -81,53 +60,60 @@ struct ReservationRoutes {
             if let token = reservation.reservationToken { writer.key("reservationToken"); writer.string(token) }
             writer.key("message"); writer.string("Reservation created successfully")
             writer.endObject()
-            return RenderedResponse(status: 201, headers: [ResponseHeader(name: "location", value: "/v1/reservations/\(reservation.id)")],
-                                    body: writer.bytes)
+            return Reply(code: 201, fields: [ReplyField(name: "location", value: "/v1/reservations/\(reservation.id)")],
+                         body: writer.bytes)
         }
-    }
-
-    /// The request's idempotency claim: its scope (caller, method, route template, key) and the
-    /// fingerprint of what it asks (method, concrete path, canonical body; an absent body is `{}`).
-    private static func claim(_ context: inout RequestContext, key: ByteSpan, caller: Caller, body: JSONObject) -> IdempotencyClaim {
-        let method = context.head.method.description
-        return IdempotencyClaim(
-            scope: RequestFingerprint.scope(caller: caller.userID, method: method, routeTemplate: context.route.template, key: context.string(of: key)),
-            fingerprint: RequestFingerprint.make(method: method, path: context.path, body: body))
     }
 
     // MARK: - Read
 
-    private func show(_ context: inout RequestContext) -> HandlerResult {
-        let caller: Caller
-        switch Caller.resolve(&context) {
-        case .success(let resolved): caller = resolved
-        case .failure(let response): return .respond(response)
-        }
-        guard let id = context.parameter(0) else { return .respond(Responses.domain(&context, .reservationNotFound)) }
-        let stored: Reservation?
-        do {
-            stored = try api.inventory(context.loopIndex).reservation(id)
-        } catch {
-            api.logInternal(&context, error)
-            return .respond(Responses.internalError(&context))
-        }
-        // Another caller's reservation is indistinguishable from a missing one (no existence leak).
-        guard let reservation = stored, caller.mayRead(reservation) else {
-            return .respond(Responses.domain(&context, .reservationNotFound))
-        }
-        return .respond(Responses.json(200, Self.reservationBody(reservation, nowMilliseconds: context.receivedAtMilliseconds)))
+    private func show(_ context: inout RequestContext) throws -> HandlerResult {
+        let caller = try api.caller(context)
+        guard let id = context.parameter(0) else { throw ServiceError.domain(.reservationNotFound) }
+        let reservation = try api.service.reservation(id, caller: caller, loop: context.loopIndex)
+        var writer = JSONWriter(reservingCapacity: 400)
+        Self.writeReservation(&writer, reservation)
+        return .respond(Responses.json(200, writer.bytes))
     }
 
-    static func reservationBody(_ reservation: Reservation, nowMilliseconds: Int64) -> [UInt8] {
-        var writer = JSONWriter(reservingCapacity: 400)
+    private func list(_ context: inout RequestContext) throws -> HandlerResult {
+        let caller = try api.caller(context)
+        var query = ListQuery(eventID: context.query("eventId"), cursor: context.query("cursor"))
+        if let text = context.query("status") {
+            query.status = ReservationStatus(rawValue: text)
+            if query.status == nil {
+                query.shapeProblems.append(FieldProblem(field: "status", problem: "must be one of HOLD, CONFIRMED, CANCELLED, EXPIRED"))
+            }
+        }
+        if let text = context.query("limit") {
+            query.limit = Int(text)
+            if query.limit == nil {
+                query.shapeProblems.append(FieldProblem(
+                    field: "limit", problem: "must be an integer between \(ReservationListing.minLimit) and \(ReservationListing.maxLimit)"))
+            }
+        }
+        let page = try api.service.reservations(query, caller: caller, loop: context.loopIndex)
+        var writer = JSONWriter(reservingCapacity: 64 + 400 * page.reservations.count)
+        writer.beginObject()
+        writer.key("reservations")
+        writer.beginArray()
+        for reservation in page.reservations { Self.writeReservation(&writer, reservation) }
+        writer.endArray()
+        writer.key("nextCursor")
+        if let cursor = page.nextCursor { writer.string(cursor) } else { writer.null() }
+        writer.endObject()
+        return .respond(Responses.json(200, writer.bytes))
+    }
+
+    /// A reservation as GET shows it; its status is already the effective one.
+    static func writeReservation(_ writer: inout JSONWriter, _ reservation: Reservation) {
         writer.beginObject()
         writer.key("reservationId"); writer.string(reservation.id)
         writer.key("eventId"); writer.string(reservation.eventID)
         writer.key("userId"); writer.string(reservation.userID)
         writer.key("quantity"); writer.int(reservation.quantity)
         writer.key("seatIds"); writeSeats(&writer, reservation.seatIDs)
-        // The deadline, not the timer, decides: a passed HOLD reads as EXPIRED at once.
-        writer.key("status"); writer.string(reservation.effectiveStatus(atMs: nowMilliseconds).rawValue)
+        writer.key("status"); writer.string(reservation.status.rawValue)
         writer.key("holdExpiresAt"); writer.string(RFC3339.format(milliseconds: reservation.holdExpiresAtMs))
         writer.key("totalAmount"); writer.int(reservation.totalAmount)
         writer.key("currency"); writer.string(reservation.currency)
@@ -137,7 +123,6 @@ struct ReservationRoutes {
         writer.key("createdAt"); writer.string(RFC3339.format(milliseconds: reservation.createdAtMs))
         writer.key("updatedAt"); writer.string(RFC3339.format(milliseconds: reservation.updatedAtMs))
         writer.endObject()
-        return writer.bytes
     }
 
     private static func writeSeats(_ writer: inout JSONWriter, _ seats: [String]) {
@@ -146,58 +131,26 @@ struct ReservationRoutes {
         writer.endArray()
     }
 
-    // MARK: - Confirm and cancel
+    // MARK: - Confirm, cancel, extend
 
-    /// Reads the reservation id (path or body) and checks the optional Idempotency-Key.
-    private func target(_ context: inout RequestContext, pathID: String?, body: inout BodyReader) -> ReservationID? {
-        if let key = context.header("idempotency-key"), let problem = IdempotencyKey.validate(context, key) {
-            body.problems.append(problem)
-        }
+    /// The common start of the actions on one reservation: the caller, the body (optional in the
+    /// path forms) and the target id from the path or the body, which must agree.
+    private func begin(_ context: inout RequestContext, pathID: String?) throws -> (Caller, BodyReader, ReservationID) {
+        let caller = try api.caller(context)
+        var body = try BodyReader.parse(context, optional: pathID != nil)
         let bodyID = body.string("reservationId", required: pathID == nil)
         if let pathID, let bodyID, bodyID != pathID {
             body.problems.append(FieldProblem(field: "reservationId", problem: "must match the reservation id in the path"))
         }
-        return pathID ?? bodyID
+        return (caller, body, pathID ?? bodyID ?? "")
     }
 
-    private enum ActionStart {
-        case ready(Caller, BodyReader, ReservationID?)
-        case answered(HTTPResponse)
-    }
-
-    /// The common start of confirm and cancel: the caller, the body (optional in the path forms)
-    /// and the target reservation id — or the answer when the request already fails.
-    private func begin(_ context: inout RequestContext, pathID: String?) -> ActionStart {
-        let caller: Caller
-        switch Caller.resolve(&context) {
-        case .success(let resolved): caller = resolved
-        case .failure(let response): return .answered(response)
-        }
-        var body: BodyReader
-        do {
-            body = try BodyReader.parse(context, optional: pathID != nil)
-        } catch {
-            return .answered(error.response(&context))
-        }
-        let id = target(&context, pathID: pathID, body: &body)
-        return .ready(caller, body, id)
-    }
-
-    private func confirm(_ context: inout RequestContext, pathID: String?) -> HandlerResult {
-        let caller: Caller
-        var body: BodyReader
-        let id: ReservationID?
-        switch begin(&context, pathID: pathID) {
-        case .answered(let response): return .respond(response)
-        case .ready(let who, let reader, let target): (caller, body, id) = (who, reader, target)
-        }
-        let payment = body.string("paymentIntentId", required: true)
-        guard body.problems.isEmpty, let id, let payment else { return .respond(Responses.domain(&context, .invalid(body.problems))) }
-        let request = ConfirmRequest(reservationID: id, userID: caller.userID, paymentIntentID: payment, traceparent: context.traceparent())
-        let site = ErrorSite(&context)
-        let claim = context.header("idempotency-key").map { Self.claim(&context, key: $0, caller: caller, body: body.object) }
-        return api.submit(&context, .confirm(request), idempotency: claim) { outcome in
-            guard case .confirmed(let order, let reservation) = outcome else { return site.render(outcome.error) }
+    private func confirm(_ context: inout RequestContext, pathID: String?) throws -> HandlerResult {
+        var (caller, body, id) = try begin(&context, pathID: pathID)
+        let input = ConfirmInput(reservationID: id, paymentIntentID: body.string("paymentIntentId", required: true) ?? "")
+        let command = try api.service.confirmCommand(input, api.call(&context, caller: caller, body: body))
+        return try api.submit(&context, command) { outcome in
+            guard case .confirmed(let order, let reservation, _) = outcome else { return nil }
             var writer = JSONWriter(reservingCapacity: 256)
             writer.beginObject()
             writer.key("orderId"); writer.string(order.id)
@@ -207,73 +160,41 @@ struct ReservationRoutes {
             writer.key("currency"); writer.string(order.currency)
             writer.key("message"); writer.string("Reservation confirmed successfully")
             writer.endObject()
-            return RenderedResponse(status: 200, body: writer.bytes)
+            return Reply(code: 200, body: writer.bytes)
         }
     }
 
-    private func cancel(_ context: inout RequestContext, pathID: String?) -> HandlerResult {
-        let caller: Caller
-        let body: BodyReader
-        let id: ReservationID?
-        switch begin(&context, pathID: pathID) {
-        case .answered(let response): return .respond(response)
-        case .ready(let who, let reader, let target): (caller, body, id) = (who, reader, target)
-        }
-        guard body.problems.isEmpty, let id else { return .respond(Responses.domain(&context, .invalid(body.problems))) }
-        let request = CancelRequest(reservationID: id, userID: caller.userID, traceparent: context.traceparent())
-        let site = ErrorSite(&context)
-        let claim = context.header("idempotency-key").map { Self.claim(&context, key: $0, caller: caller, body: body.object) }
-        return api.submit(&context, .cancel(request), idempotency: claim) { outcome in
-            guard case .cancelled(let reservation) = outcome else { return site.render(outcome.error) }
+    private func cancel(_ context: inout RequestContext, pathID: String?) throws -> HandlerResult {
+        let (caller, body, id) = try begin(&context, pathID: pathID)
+        let command = try api.service.cancelCommand(CancelInput(reservationID: id), api.call(&context, caller: caller, body: body))
+        return try api.submit(&context, command) { outcome in
+            guard case .cancelled(let reservation, _) = outcome else { return nil }
             var writer = JSONWriter(reservingCapacity: 160)
             writer.beginObject()
             writer.key("reservationId"); writer.string(reservation.id)
             writer.key("status"); writer.string(ReservationStatus.cancelled.rawValue)
             writer.key("message"); writer.string("Reservation cancelled successfully")
             writer.endObject()
-            return RenderedResponse(status: 200, body: writer.bytes)
+            return Reply(code: 200, body: writer.bytes)
         }
     }
-}
 
-extension WriteOutcome {
-    /// The error of a failed outcome; an unexpected success kind is a storage fault.
-    var error: DomainError {
-        if case .failed(let error) = self { return error }
-        return .storageFailure
-    }
-}
-
-/// Who is calling. With `AUTH_MODE=none` (the only mode so far) it is `X-User-Id`, or `anonymous`.
-struct Caller {
-    let userID: UserID
-
-    enum Resolution {
-        case success(Caller)
-        case failure(HTTPResponse)
-    }
-
-    static func resolve(_ context: inout RequestContext) -> Resolution {
-        guard let span = context.header("x-user-id") else { return .success(Caller(userID: "anonymous")) }
-        let user = context.string(of: span)
-        guard !user.isEmpty, span.count <= 255, !user.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) else {
-            return .failure(Responses.domain(&context, .invalid([FieldProblem(field: "X-User-Id", problem: "must be 1-255 visible characters")])))
+    private func extend(_ context: inout RequestContext, reservationID: String) throws -> HandlerResult {
+        var (caller, body, id) = try begin(&context, pathID: reservationID)
+        let input = ExtendInput(reservationID: id, seconds: body.integer("seconds", required: false))
+        let command = try api.service.extendCommand(input, api.call(&context, caller: caller, body: body))
+        let maxExtensions = api.service.configuration.holdPolicy.maxExtensions
+        return try api.submit(&context, command) { outcome in
+            guard case .extended(let reservation) = outcome else { return nil }
+            var writer = JSONWriter(reservingCapacity: 192)
+            writer.beginObject()
+            writer.key("reservationId"); writer.string(reservation.id)
+            writer.key("status"); writer.string(reservation.status.rawValue)
+            writer.key("holdExpiresAt"); writer.string(RFC3339.format(milliseconds: reservation.holdExpiresAtMs))
+            writer.key("extensionsUsed"); writer.int(reservation.extensionsUsed)
+            writer.key("extensionsLeft"); writer.int(max(0, maxExtensions - reservation.extensionsUsed))
+            writer.endObject()
+            return Reply(code: 200, body: writer.bytes)
         }
-        return .success(Caller(userID: user))
-    }
-
-    func mayRead(_ reservation: Reservation) -> Bool { reservation.userID == userID }
-}
-
-/// The `Idempotency-Key` header's shape: 1–255 visible ASCII characters.
-enum IdempotencyKey {
-    static func validate(_ context: RequestContext, _ span: ByteSpan) -> FieldProblem? {
-        guard span.count >= 1, span.count <= 255 else {
-            return FieldProblem(field: "Idempotency-Key", problem: "must be 1-255 visible ASCII characters")
-        }
-        for index in span.start..<span.end where context.bytes[index] < 0x21 || context.bytes[index] > 0x7E {
-            return FieldProblem(field: "Idempotency-Key", problem: "must be 1-255 visible ASCII characters")
-        }
-        return nil
     }
 }

@@ -38,3 +38,14 @@ int clinux_signalfd_read(int fd) {
 long clinux_gettid(void) { return (long)syscall(SYS_gettid); }
 
 int clinux_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+
+void clinux_set_thread_name(const char *name) {
+    char truncated[16];
+    size_t length = 0;
+    while (length < sizeof truncated - 1 && name[length] != 0) {
+        truncated[length] = name[length];
+        length += 1;
+    }
+    truncated[length] = 0;
+    pthread_setname_np(pthread_self(), truncated);
+}

@@ -2,6 +2,7 @@ import CLinux
 import Dispatch
 import Foundation
 import Synchronization
+import Threading
 
 /// How the loops listen and how much each may hold; units are in the names.
 public struct EventLoopConfiguration: Sendable {
@@ -66,15 +67,12 @@ public final class EventLoopGroup: Sendable {
     }
 
     /// Starts one thread per loop.
-    public func start() {
+    public func start() throws(ThreadStartError) {
         for (loop, done) in zip(loops, finished) {
-            let thread = Thread {
+            try OSThread.detached(name: "loop-\(loop.index)", stackBytes: 1 << 20) {
                 loop.run()
                 done.signal()
             }
-            thread.name = "loop-\(loop.index)"
-            thread.stackSize = 1 << 20
-            thread.start()
         }
     }
 

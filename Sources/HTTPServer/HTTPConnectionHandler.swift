@@ -1,6 +1,7 @@
 import Bytes
 import EventLoop
 import HTTP1
+import Timing
 
 /// Per-loop state shared by that loop's connections: the cached Date line and a fast random source.
 final class LoopState: @unchecked Sendable {  // used only on its own loop thread (created once per loop, indexed by loop)
@@ -239,7 +240,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
     private func beginRecord(bytes: UnsafeRawBufferPointer) {
         record.hasRecord = server.observability != nil
         record.method = head.method
-        record.startNanoseconds = server.observability == nil ? 0 : MonotonicClock.nanoseconds()
+        record.startNanoseconds = server.observability == nil ? 0 : SystemClock().monotonicNanoseconds()
         record.traceID = loopState.newTraceID()
         record.user = nil
         for field in head.headers where field.name.count == 11 && HTTPBytes.equalsLowercase(bytes, field.name, "traceparent") {
@@ -272,7 +273,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
         record.method = .other
         record.route = "UNPARSEABLE"
         record.routeIndex = server.router.routeCount + 2
-        record.startNanoseconds = record.hasRecord ? MonotonicClock.nanoseconds() : 0
+        record.startNanoseconds = record.hasRecord ? SystemClock().monotonicNanoseconds() : 0
         record.traceID = loopState.newTraceID()
         if let observability = server.observability, observability.log != nil, loopState.observability.sampled(observability.accessLogSampleRate) {
             record.user = "anonymous"
@@ -352,7 +353,7 @@ extension HTTPConnectionHandler {
     /// Records the finished request in the latency histogram and, when sampled, the access log.
     private func observe(status: Int, bytes: Int) {
         guard let observability = server.observability else { return }
-        let duration = MonotonicClock.nanoseconds() &- record.startNanoseconds
+        let duration = SystemClock().monotonicNanoseconds() &- record.startNanoseconds
         loopState.observability.histogram(observability, method: record.method, route: record.route, routeIndex: record.routeIndex, status: status)
             .observe(shard: connection.loop.index, nanoseconds: duration)
         if record.user != nil {

@@ -60,15 +60,6 @@ struct RequestRecord {
     var hasRecord = false
 }
 
-enum MonotonicClock {
-    @inline(__always)
-    static func nanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
-}
-
 extension LoopObservability {
     /// Appends one access log line for a finished request.
     mutating func appendAccessLine(_ record: RequestRecord, status: Int, bytes: Int, durationNanoseconds: UInt64, wallMilliseconds: Int64) {

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Synchronization
+import Threading
 import Timing
 
 /// Severity of a log line, lowest first.
@@ -45,7 +46,8 @@ public final class Log: Sendable {
     public let level: LogLevel
     private let pending: Mutex<Pending>
     private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    /// The writer thread once started, for `flushAndStop` to join.
+    private let writerThread = Mutex<OSThread?>(nil)
     private let output: Int32
 
     struct Pending {
@@ -123,7 +125,7 @@ public final class Log: Sendable {
     }
 
     private func startWriterThread() {
-        let thread = Thread { [self] in
+        let body: @Sendable () -> Void = { [self] in
             var batch: [UInt8] = []
             while true {
                 let stop: Bool = pending.withLock { state in
@@ -146,10 +148,11 @@ public final class Log: Sendable {
                 if stop { break }
                 wake.wait()
             }
-            finished.signal()
         }
-        thread.name = "log-writer"
-        thread.start()
+        // Without a thread the lines stay queued up to the buffer's bound and later ones are
+        // counted as dropped; logging must never stop the server.
+        let thread = try? OSThread.start(name: "log-writer", body)
+        writerThread.withLock { $0 = thread }
     }
 
     /// Writes everything queued and stops the writer thread.
@@ -160,6 +163,9 @@ public final class Log: Sendable {
         }
         guard started else { return }
         wake.signal()
-        finished.wait()
+        writerThread.withLock { thread in
+            thread?.join()
+            thread = nil
+        }
     }
 }

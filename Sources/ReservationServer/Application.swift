@@ -1,33 +1,79 @@
 import API
 import CLinux
-import Dispatch
-import Foundation
 import EventLoop
 import Glibc
 import HTTPServer
 import Logging
 import Metrics
 import Reservations
+import Service
 import Storage
+import Threading
+import Timing
 
 /// Wires the layers together, runs until SIGTERM/SIGINT, then drains and returns the exit status.
 final class Application: Sendable {
     let configuration: Configuration
     let log: Log
+    let clock: any Clock = SystemClock()
+    /// When the application was made, on the monotonic clock, for the start-up duration in the `ready` line.
+    private let createdAtNanoseconds = SystemClock().monotonicNanoseconds()
 
     init(configuration: Configuration) {
         self.configuration = configuration
         self.log = Log(level: configuration.logLevel)
     }
 
-    /// When `run` began, on the uptime clock, for the start-up duration in the `ready` line.
-    private let processStartNanoseconds = DispatchTime.now().uptimeNanoseconds
+    /// The parts `run` builds and later stops.
+    private struct Parts {
+        let writer: Writer
+        let readiness: Readiness
+        let group: EventLoopGroup
+        let checkpointer: CheckpointerSlot
+    }
 
     func run() -> Int32 {
         defer { log.flushAndStop() }
-        let openFileLimit = Socket.raiseOpenFileLimit()
+        logStart(openFileLimit: Socket.raiseOpenFileLimit())
+        // Metrics: one shard per loop plus one for the writer (the last), summed on scrape.
+        let registry = MetricsRegistry(shardCount: configuration.threadCount + 1)
+        registry.registerProcessMetrics()
+        let signals = clinux_signalfd_term_int()
+        guard signals >= 0 else {
+            log.error("cannot create signalfd", ["errno": .int(Int64(errno))])
+            return 1
+        }
+        let parts: Parts
+        do {
+            parts = try start(registry: registry)
+        } catch {
+            log.error("cannot start", ["error": .string(String(describing: error))])
+            return 1
+        }
+        let startupFailure = OneShot<String>()
+        do {
+            try OSThread.detached(name: "startup") { [self] in finishStartup(parts, failure: startupFailure) }
+        } catch {
+            fail(startupFailure, error.description)
+        }
+        let signal = waitForSignal(signals)
+        drain(parts, signal: signal)
+        return startupFailure.current == nil ? 0 : 1
+    }
+
+    /// Records why start-up failed and asks the process to stop (through the same signal path an
+    /// operator's SIGTERM takes).
+    private func fail(_ failure: OneShot<String>, _ reason: String) {
+        log.error("start-up failed", ["error": .string(reason)])
+        failure.fulfil(reason)
+        kill(getpid(), SIGTERM)
+    }
+
+    // MARK: Phases
+
+    private func logStart(openFileLimit: Int) {
         log.info("starting", [
-            "version": "0.1.0",
+            "version": "0.2.0",
             "host": .string(configuration.host),
             "port": .int(Int64(configuration.port)),
             "threads": .int(Int64(configuration.threadCount)),
@@ -37,50 +83,89 @@ final class Application: Sendable {
             "idempotencyTtlSeconds": .double(Double(configuration.idempotencyTTLMilliseconds) / 1000),
             "idempotencyKeysMax": .int(Int64(configuration.idempotencyKeysMax)),
             "demo": .bool(configuration.demo),
-            "holdSeconds": .double(Double(configuration.holdMilliseconds) / 1000),
+            "holdSeconds": .double(Double(configuration.holdPolicy.holdMilliseconds) / 1000),
+            "maxHoldExtensions": .int(Int64(configuration.holdPolicy.maxExtensions)),
+            "maxHoldSeconds": .double(Double(configuration.holdPolicy.maxHoldMilliseconds) / 1000),
             "maxQuantity": .int(Int64(configuration.quantityMax)),
             "accessLogSampleRate": .double(configuration.accessLogSampleRate),
             "openFileLimit": .int(Int64(openFileLimit)),
         ])
+    }
 
-        // Storage: the writer opens, migrates and rebuilds in the background while the port opens,
-        // so liveness answers at once and readiness follows.
-        // Metrics: one shard per loop plus one for the writer (the last), summed on scrape.
-        let registry = MetricsRegistry(shardCount: configuration.threadCount + 1)
-        registry.registerProcessMetrics()
-
-        var options = SQLiteOptions()
-        options.synchronous = configuration.synchronousFull ? .full : .normal
-        let writer: Writer
-        do {
-            var writerConfiguration = Writer.Configuration(
-                path: configuration.databasePath, options: options,
-                queueCapacity: configuration.writerQueueCapacity, batchLimit: configuration.writerBatchLimit)
-            writerConfiguration.maxHoldQuantity = configuration.quantityMax
-            writerConfiguration.idempotencyTTLMilliseconds = configuration.idempotencyTTLMilliseconds
-            writerConfiguration.expiryTickMilliseconds = configuration.expiryTickMilliseconds
-            writerConfiguration.idempotencyEntriesMax = configuration.idempotencyKeysMax
-            writerConfiguration.metrics = registry
-            writerConfiguration.onInvariantBreach = { [log] message in log.error("INVARIANT BREACH", ["detail": .string(message)]) }
-            writer = try Writer(configuration: writerConfiguration)
-        } catch {
-            log.error("cannot start the writer", ["error": .string(String(describing: error))])
-            return 1
-        }
+    /// Starts the writer (it opens, migrates and rebuilds in the background, so liveness answers at
+    /// once and readiness follows), builds the doors and routes, and opens the port.
+    private func start(registry: MetricsRegistry) throws -> Parts {
+        let writer = try Writer(configuration: writerConfiguration(registry: registry))
         let readiness = Readiness()
+        let options = storageOptions
         let readers = PerLoop<any InventoryReader>((0..<configuration.threadCount).map { _ in
             LazyInventoryReader(path: configuration.databasePath, options: options)
         })
-        var apiConfiguration = APIConfiguration()
-        apiConfiguration.quantityMax = configuration.quantityMax
-        apiConfiguration.holdMilliseconds = configuration.holdMilliseconds
-        let api = ReservationAPI(configuration: apiConfiguration, commands: writer, readers: readers, readiness: readiness, log: log)
+        var serviceConfiguration = ServiceConfiguration()
+        serviceConfiguration.maxQuantity = configuration.quantityMax
+        serviceConfiguration.holdPolicy = configuration.holdPolicy
+        let service = ReservationService(configuration: serviceConfiguration, commands: writer, readers: readers,
+                                         readiness: readiness, clock: clock) { writer.cursorKey }
+        registry.counterFunction(name: "writer_rejected_total", help: "changes refused because the writer queue was full") {
+            Double(writer.statistics.rejected)
+        }
+        registry.gaugeFunction(name: "log_dropped_lines", help: "log lines dropped because the log buffer was full") { [log] in
+            Double(log.droppedCount)
+        }
+        let router: Router
+        do {
+            router = try routes(service: service, writer: writer, readiness: readiness, registry: registry).build()
+        } catch {
+            writer.shutdown()
+            throw StartupError(description: "invalid routes: \(error.description)")
+        }
+        let observability = HTTPObservability(
+            registry: registry, log: configuration.accessLogSampleRate > 0 && log.enabled(.info) ? log : nil,
+            accessLogSampleRate: configuration.accessLogSampleRate)
+        let server = HTTPServer(router: router, configuration: configuration.http, loopCount: configuration.threadCount,
+                                observability: observability) { loop in
+            readers[loop].resetStatements()
+        }
+        var loopConfiguration = EventLoopConfiguration()
+        loopConfiguration.host = configuration.host
+        loopConfiguration.port = configuration.port
+        loopConfiguration.threadCount = configuration.threadCount
+        loopConfiguration.connectionsMax = configuration.connectionsMax
+        let group: EventLoopGroup
+        do {
+            group = try EventLoopGroup(configuration: loopConfiguration, service: server)
+        } catch {
+            writer.shutdown()
+            throw StartupError(description: "cannot listen: \(error.description)")
+        }
+        try group.start()
+        log.always("listening", ["host": .string(configuration.host), "port": .int(Int64(group.port))])
+        return Parts(writer: writer, readiness: readiness, group: group, checkpointer: CheckpointerSlot())
+    }
 
-        registry.counterFunction(name: "writer_rejected_total", help: "changes refused because the writer queue was full") { Double(writer.statistics.rejected) }
-        registry.gaugeFunction(name: "log_dropped_lines", help: "log lines dropped because the log buffer was full") { [log] in Double(log.droppedCount) }
-        let observability = HTTPObservability(registry: registry, log: configuration.accessLogSampleRate > 0 && log.enabled(.info) ? log : nil,
-                                              accessLogSampleRate: configuration.accessLogSampleRate)
+    private var storageOptions: SQLiteOptions {
+        var options = SQLiteOptions()
+        options.synchronous = configuration.synchronousFull ? .full : .normal
+        return options
+    }
 
+    private func writerConfiguration(registry: MetricsRegistry) -> Writer.Configuration {
+        var writer = Writer.Configuration(
+            path: configuration.databasePath, options: storageOptions,
+            queueCapacity: configuration.writerQueueCapacity, batchLimit: configuration.writerBatchLimit)
+        writer.clock = clock
+        writer.maxHoldQuantity = configuration.quantityMax
+        writer.holdPolicy = configuration.holdPolicy
+        writer.idempotencyTTLMilliseconds = configuration.idempotencyTTLMilliseconds
+        writer.expiryTickMilliseconds = configuration.expiryTickMilliseconds
+        writer.idempotencyEntriesMax = configuration.idempotencyKeysMax
+        writer.metrics = registry
+        writer.onInvariantBreach = { [log] message in log.error("INVARIANT BREACH", ["detail": .string(message)]) }
+        return writer
+    }
+
+    /// Health, metrics and the REST door.
+    private func routes(service: ReservationService, writer: Writer, readiness: Readiness, registry: MetricsRegistry) -> RouterBuilder {
         var routes = RouterBuilder()
         let databasePath = configuration.databasePath
         HealthRoutes.register(on: &routes, readiness: readiness) {
@@ -100,73 +185,39 @@ final class Application: Sendable {
             ]
         }
         MetricsRoutes.register(on: &routes, registry: registry)
-        api.register(on: &routes)
-        let router: Router
+        RESTAPI(service: service, log: log).register(on: &routes)
+        return routes
+    }
+
+    /// Runs on its own thread while the port is already open: waits for the writer's start-up,
+    /// starts the checkpointer, loads the demo event, then reports ready.
+    private func finishStartup(_ parts: Parts, failure: OneShot<String>) {
         do {
-            router = try routes.build()
+            try parts.writer.waitUntilReady()
+            // Automatic checkpoints are off (the writer's COMMIT never pays for one); this thread
+            // copies the WAL back into the database with PASSIVE checkpoints and keeps it bounded.
+            parts.checkpointer.start(path: configuration.databasePath, options: storageOptions, log: log)
+            if configuration.demo { try loadDemo(writer: parts.writer) }
+            parts.readiness.markReady()
+            let statistics = parts.writer.statistics
+            log.info("ready", [
+                "startupMs": .int(Int64((clock.monotonicNanoseconds() - createdAtNanoseconds) / 1_000_000)),
+                "expiredAtStartup": .int(Int64(statistics.expiredAtStartup)), "liveHolds": .int(Int64(statistics.liveHolds)),
+            ])
         } catch {
-            log.error("invalid routes", ["error": .string(error.description)])
-            return 1
+            fail(failure, String(describing: error))
         }
+    }
 
-        let server = HTTPServer(router: router, configuration: configuration.http, loopCount: configuration.threadCount,
-                                observability: observability) { loop in
-            readers[loop].resetStatements()
-        }
-        var loopConfiguration = EventLoopConfiguration()
-        loopConfiguration.host = configuration.host
-        loopConfiguration.port = configuration.port
-        loopConfiguration.threadCount = configuration.threadCount
-        loopConfiguration.connectionsMax = configuration.connectionsMax
-        let group: EventLoopGroup
-        do {
-            group = try EventLoopGroup(configuration: loopConfiguration, service: server)
-        } catch {
-            log.error("cannot listen", ["error": .string(error.description)])
-            writer.shutdown()
-            return 1
-        }
-        let signals = clinux_signalfd_term_int()
-        guard signals >= 0 else {
-            log.error("cannot create signalfd", ["errno": .int(Int64(errno))])
-            return 1
-        }
-        group.start()
-        log.always("listening", ["host": .string(configuration.host), "port": .int(Int64(group.port))])
-
-        let storageOptions = options
-        let startedAt = processStartNanoseconds
-        // Automatic checkpoints are off (the writer's COMMIT never pays for one); this thread copies
-        // the WAL back into the database with PASSIVE checkpoints and keeps the WAL file bounded.
-        let checkpointer = CheckpointerSlot()
-        let startup = DispatchSemaphore(value: 0)
-        let startupFailed = StartupResult()
-        Thread.detachNewThread { [self] in
-            do {
-                try writer.waitUntilReady()
-                checkpointer.start(path: configuration.databasePath, options: storageOptions, log: log)
-                if configuration.demo { try loadDemo(writer: writer, path: configuration.databasePath, options: storageOptions) }
-                readiness.markReady()
-                let statistics = writer.statistics
-                log.info("ready", [
-                    "startupMs": .int(Int64((DispatchTime.now().uptimeNanoseconds - startedAt) / 1_000_000)),
-                    "expiredAtStartup": .int(Int64(statistics.expiredAtStartup)), "liveHolds": .int(Int64(statistics.liveHolds)),
-                ])
-            } catch {
-                startupFailed.set("\(error)")
-                log.error("start-up failed", ["error": .string(String(describing: error))])
-                kill(getpid(), SIGTERM)
-            }
-            startup.signal()
-        }
-
-        let signal = waitForSignal(signals)
-        readiness.markDraining()
+    /// Readiness off, stop accepting, let in-flight requests finish within the grace period, then
+    /// let the writer commit everything it admitted.
+    private func drain(_ parts: Parts, signal: Int32) {
+        parts.readiness.markDraining()
         log.info("shutting down", ["signal": .int(Int64(signal)), "graceSeconds": .double(configuration.shutdownGraceSeconds)])
-        let clean = group.shutdown(graceSeconds: configuration.shutdownGraceSeconds)
-        writer.shutdown()
-        checkpointer.stop()
-        let statistics = writer.statistics
+        let clean = parts.group.shutdown(graceSeconds: configuration.shutdownGraceSeconds)
+        parts.writer.shutdown()
+        parts.checkpointer.stop()
+        let statistics = parts.writer.statistics
         log.info("stopped", [
             "drainedWithinGrace": .bool(clean), "writerBatches": .int(Int64(statistics.batches)),
             "writerCommands": .int(Int64(statistics.commands)), "meanBatchSize": .double(statistics.meanBatchSize),
@@ -175,31 +226,25 @@ final class Application: Sendable {
             "expiryLatenessP99Ms": .int(statistics.expiryLateness.percentileMs(0.99)),
             "expiryLatenessMaxMs": .int(statistics.expiryLateness.maxMs),
         ])
-        _ = startup.wait(timeout: .now() + 1)
-        return startupFailed.value == nil ? 0 : 1
     }
 
     /// Creates `evt_2025_1001` (sections A–E, 100 seats each, 10000 KRW) unless it exists.
-    private func loadDemo(writer: Writer, path: String, options: SQLiteOptions) throws {
-        let reader = try SQLiteInventoryReader(path: path, options: options)
-        if try reader.event("evt_2025_1001") != nil { return }
-        let demo = NewEvent(eventID: "evt_2025_1001", name: "Traffic Tacos demo concert", currency: "KRW",
-                            sections: ["A", "B", "C", "D", "E"].map { SectionSpec(name: $0, seatCount: 100, priceMinor: 10_000) })
-        let done = DispatchSemaphore(value: 0)
-        let status = StartupResult()
-        let command = WriteCommand(operation: .createEvent(demo), render: { outcome in
-            if case .failed(let error) = outcome { return RenderedResponse(status: error.httpStatus) }
-            return RenderedResponse(status: 201)
-        }, completion: { rendered in
-            status.set(String(rendered.status))
-            done.signal()
+    private func loadDemo(writer: Writer) throws {
+        let reader = try SQLiteInventoryReader(path: configuration.databasePath, options: storageOptions)
+        if try reader.event(DemoEvent.id) != nil { return }
+        // The reply's code is the outcome's error code, empty for success; it arrives once committed.
+        let done = OneShot<Reply>()
+        let command = WriteCommand(operation: .createEvent(DemoEvent.spec), render: { outcome in
+            Reply(code: 0, body: Array((outcome.error?.code ?? "").utf8))
+        }, completion: { delivery in
+            done.fulfil(delivery.reply)
         })
         guard writer.submit(command) else { throw StartupError(description: "the writer refused the demo event") }
-        done.wait()
-        guard let result = status.value, result == "201" || result == "409" else {
-            throw StartupError(description: "creating the demo event answered \(status.value ?? "nothing")")
+        let code = String(decoding: done.wait().body, as: UTF8.self)
+        guard code.isEmpty || code == DomainError.eventAlreadyExists.code else {
+            throw StartupError(description: "creating the demo event failed: \(code)")
         }
-        log.info("demo event loaded", ["eventId": "evt_2025_1001"])
+        log.info("demo event loaded", ["eventId": .string(DemoEvent.id)])
     }
 
     /// Blocks until SIGTERM or SIGINT arrives on the signalfd; returns its number.
@@ -211,6 +256,14 @@ final class Application: Sendable {
             if number > 0 { return number }
         }
     }
+}
+
+/// The event `--demo` loads (README, "Start here").
+enum DemoEvent {
+    static let id = "evt_2025_1001"
+    static let spec = NewEvent(
+        eventID: id, name: "Traffic Tacos demo concert", currency: "KRW",
+        sections: ["A", "B", "C", "D", "E"].map { SectionSpec(name: $0, seatCount: 100, priceMinor: 10_000) })
 }
 
 struct StartupError: Error, CustomStringConvertible {

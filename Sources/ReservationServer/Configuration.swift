@@ -2,6 +2,7 @@ import EventLoop
 import Glibc
 import HTTPServer
 import Logging
+import Reservations
 
 /// Everything the server can be told at start-up; every knob has a flag and an environment twin.
 struct Configuration: Sendable {
@@ -18,7 +19,7 @@ struct Configuration: Sendable {
     var writerQueueCapacity = 8192
     var writerBatchLimit = 512
     var accessLogSampleRate = 1.0
-    var holdMilliseconds: Int64 = 60_000
+    var holdPolicy = HoldPolicy()
     var quantityMax = 10
     var idempotencyTTLMilliseconds: Int64 = 300_000
     var expiryTickMilliseconds: Int64 = 10
@@ -29,6 +30,9 @@ struct Configuration: Sendable {
         if http.limits.requestLineBytesMax < 16 { return "--request-line-bytes-max must be at least 16" }
         if http.limits.headerBlockBytesMax < 64 { return "--header-block-bytes-max must be at least 64" }
         if http.pendingOutputBytesMax < 4096 { return "--pending-output-bytes-max must be at least 4096" }
+        if holdPolicy.maxHoldMilliseconds < holdPolicy.holdMilliseconds {
+            return "--max-hold-seconds must be at least --hold-seconds"
+        }
         return nil
     }
 }
@@ -79,7 +83,13 @@ enum ConfigurationParser {
             config.demo = value == "true"
         },
         OptionSpec(flag: "--hold-seconds", environment: "HOLD_SECONDS", valueName: "SECONDS", help: "how long a hold lasts before it expires; fractions allowed (default 60)") { config, value throws(ConfigurationError) in
-            config.holdMilliseconds = Int64((try decimal(value, "--hold-seconds", 0.01...86_400) * 1000).rounded())
+            config.holdPolicy.holdMilliseconds = Int64((try decimal(value, "--hold-seconds", 0.01...86_400) * 1000).rounded())
+        },
+        OptionSpec(flag: "--max-hold-extensions", environment: "MAX_HOLD_EXTENSIONS", valueName: "N", help: "how often one hold may be extended (default 1)") { config, value throws(ConfigurationError) in
+            config.holdPolicy.maxExtensions = try integer(value, "--max-hold-extensions", 0...100)
+        },
+        OptionSpec(flag: "--max-hold-seconds", environment: "MAX_HOLD_SECONDS", valueName: "SECONDS", help: "latest deadline an extended hold may reach, counted from its creation (default 600)") { config, value throws(ConfigurationError) in
+            config.holdPolicy.maxHoldMilliseconds = Int64((try decimal(value, "--max-hold-seconds", 0.01...604_800) * 1000).rounded())
         },
         OptionSpec(flag: "--expiry-tick-ms", environment: "EXPIRY_TICK_MS", valueName: "MS", help: "resolution of the hold-expiry timer wheel; an idle server expires a hold at most this late (default 10)") { config, value throws(ConfigurationError) in
             config.expiryTickMilliseconds = Int64(try integer(value, "--expiry-tick-ms", 1...1000))

@@ -38,6 +38,14 @@ final class LazyInventoryReader: InventoryReader, @unchecked Sendable {  // used
 
     func reservation(_ id: ReservationID) throws -> Reservation? { try open().reservation(id) }
 
+    func reservations(of userID: UserID, before: ListingPosition?, limit: Int) throws
+        -> [(reservation: Reservation, position: ListingPosition)]
+    {
+        try open().reservations(of: userID, before: before, limit: limit)
+    }
+
+    func eventDefinition(_ id: EventID) throws -> Event? { try open().eventDefinition(id) }
+
     func resetStatements() { reader?.resetStatements() }
 }
 

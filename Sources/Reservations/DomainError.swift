@@ -1,7 +1,6 @@
-/// A business outcome other than success, with the API's error code and HTTP status.
+/// A business outcome other than success, with the contract's error code (API.md, "Errors").
 ///
-/// The domain knows the status numbers (they are part of the contract in API.md) but never imports
-/// HTTP; the API layer turns these into error bodies.
+/// Each door maps these to its own status (an HTTP status, an RPC code); the domain knows neither.
 public enum DomainError: Error, Sendable, Hashable {
     /// No such event, or it is still being created.
     case eventNotFound
@@ -17,6 +16,8 @@ public enum DomainError: Error, Sendable, Hashable {
     case alreadyConfirmed
     /// The reservation is already cancelled.
     case alreadyCancelled
+    /// The hold was extended as often as allowed, or reaches its longest allowed life already.
+    case holdExtensionLimit
     /// The input breaks a documented rule; one entry per field.
     case invalid([FieldProblem])
     /// The Idempotency-Key was used before, in the same scope, for a request with another
@@ -36,22 +37,22 @@ public enum DomainError: Error, Sendable, Hashable {
         case .reservationExpired: "RESERVATION_EXPIRED"
         case .alreadyConfirmed: "RESERVATION_ALREADY_CONFIRMED"
         case .alreadyCancelled: "RESERVATION_ALREADY_CANCELLED"
+        case .holdExtensionLimit: "HOLD_EXTENSION_LIMIT"
         case .invalid: "INVALID_REQUEST"
         case .idempotencyConflict: "IDEMPOTENCY_CONFLICT"
         case .storageFailure: "SERVICE_UNAVAILABLE"
         }
     }
 
-    /// The HTTP status the API answers with.
-    public var httpStatus: Int {
+    /// Whether this is an answer about stored state that a retry of the same request would not get
+    /// again once the first request changed that state — and so is kept for idempotent replay.
+    /// Malformed requests, key conflicts and storage failures are not.
+    public var isBusinessOutcome: Bool {
         switch self {
-        case .eventNotFound, .reservationNotFound: 404
-        case .eventAlreadyExists, .seatUnavailable, .reservationExpired, .alreadyConfirmed, .alreadyCancelled,
-            .idempotencyConflict:
-            409
-        case .invalid: 400
-        // 503 rather than 500: nothing was committed and a retry may well succeed.
-        case .storageFailure: 503
+        case .eventNotFound, .eventAlreadyExists, .seatUnavailable, .reservationNotFound, .reservationExpired,
+            .alreadyConfirmed, .alreadyCancelled, .holdExtensionLimit:
+            true
+        case .invalid, .idempotencyConflict, .storageFailure: false
         }
     }
 
@@ -65,6 +66,7 @@ public enum DomainError: Error, Sendable, Hashable {
         case .reservationExpired: "The reservation hold has expired"
         case .alreadyConfirmed: "The reservation is already confirmed"
         case .alreadyCancelled: "The reservation is already cancelled"
+        case .holdExtensionLimit: "The hold cannot be extended any further"
         case .invalid: "The request is invalid"
         case .idempotencyConflict: "This Idempotency-Key was already used with a different request"
         case .storageFailure: "The change could not be stored; try again"

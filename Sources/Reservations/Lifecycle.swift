@@ -4,6 +4,8 @@ public enum ReservationAction: Sendable, Hashable, CaseIterable {
     case confirm
     /// Release the held seats.
     case cancel
+    /// Move the hold's deadline later.
+    case extend
 }
 
 /// The state machine of API.md ("State machine"): HOLD → CONFIRMED | CANCELLED | EXPIRED, the three
@@ -21,7 +23,7 @@ public enum ReservationLifecycle {
         of action: ReservationAction, on reservation: Reservation?, by userID: UserID, atMs nowMs: Int64
     ) -> DomainError? {
         guard let reservation, reservation.userID == userID else { return .reservationNotFound }
-        // Both actions refuse the same states with the same errors; `action` is in the signature so
+        // Every action refuses the same states with the same errors; `action` is in the signature so
         // that a future difference (e.g. admins cancelling sold seats) has an obvious home.
         switch reservation.effectiveStatus(atMs: nowMs) {
         case .hold: return nil

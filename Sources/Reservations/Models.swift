@@ -67,6 +67,8 @@ public struct NewEvent: Sendable, Hashable {
         public static let maxSectionNameLength = 16
         /// Longest caller-chosen id after the `evt_` prefix.
         public static let maxEventIDSuffixLength = 64
+        /// Longest event id, prefix included.
+        public static let maxEventIDLength = 4 + maxEventIDSuffixLength
         /// Most problems reported at once, so a 1,000-section request with every name wrong still
         /// gets a bounded error body.
         public static let maxReportedProblems = 20
@@ -337,14 +339,17 @@ public struct Reservation: Sendable, Hashable {
     public var reservationToken: String?
     /// Creation time.
     public var createdAtMs: Int64
-    /// Time of the last status change.
+    /// Time of the last change.
     public var updatedAtMs: Int64
+    /// How often the hold's deadline was moved later (API.md, "Listing and extending holds").
+    public var extensionsUsed: Int
 
     /// Creates a reservation value.
     public init(
         id: ReservationID, eventID: EventID, userID: UserID, seatIDs: [String], quantity: Int,
         status: ReservationStatus, holdExpiresAtMs: Int64, totalAmount: Int64, currency: String,
-        orderID: OrderID? = nil, reservationToken: String? = nil, createdAtMs: Int64, updatedAtMs: Int64
+        orderID: OrderID? = nil, reservationToken: String? = nil, createdAtMs: Int64, updatedAtMs: Int64,
+        extensionsUsed: Int = 0
     ) {
         self.id = id
         self.eventID = eventID
@@ -359,6 +364,7 @@ public struct Reservation: Sendable, Hashable {
         self.reservationToken = reservationToken
         self.createdAtMs = createdAtMs
         self.updatedAtMs = updatedAtMs
+        self.extensionsUsed = extensionsUsed
     }
 
     /// The status callers observe at `nowMs`: a HOLD whose deadline has passed is EXPIRED at once,

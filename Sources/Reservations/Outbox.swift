@@ -10,6 +10,8 @@ public enum OutboxEventType: String, Sendable, Hashable, CaseIterable {
     case reservationCancelled = "reservation.cancelled"
     /// A hold reached its deadline.
     case reservationExpired = "reservation.expired"
+    /// A hold's deadline was moved later.
+    case reservationExtended = "reservation.extended"
 }
 
 /// One stored outbox row: everything needed to rebuild its published envelope byte for byte.

@@ -2,7 +2,7 @@
 /// a change is a new entry (the Migrator refuses a database whose history differs).
 public enum Schema {
     /// Every migration, in order.
-    public static let migrations: [Migration] = [initial, idempotencyScopeOnly]
+    public static let migrations: [Migration] = [initial, idempotencyScopeOnly, listingAndExtensions]
 
     /// Seat status codes in `seats.status`. Integers rather than text because the seats table is by
     /// far the largest (one row per seat) and SQLite stores 0 and 1 in the record header alone.
@@ -151,5 +151,24 @@ public enum Schema {
         version: 2, name: "idempotency_scope_only",
         sql: """
             ALTER TABLE idempotency_keys DROP COLUMN key;
+            """)
+
+    /// Version 3: what listing and extending holds need (API.md, "Listing and extending holds").
+    static let listingAndExtensions = Migration(
+        version: 3, name: "listing_and_extensions",
+        sql: """
+            -- How often a hold's deadline was moved; the policy caps it.
+            ALTER TABLE reservations ADD COLUMN extensions_used INTEGER NOT NULL DEFAULT 0
+                CHECK (extensions_used >= 0);
+            -- Index: GET /v1/reservations lists one caller's reservations newest first, a range read
+            -- by (user, key) instead of a scan. A hold inserts one entry; statuses are filtered while
+            -- reading (a HOLD past its deadline reads as EXPIRED), so status changes cost nothing here.
+            CREATE INDEX reservations_by_user ON reservations(user_id, key);
+            -- Secrets the server makes for itself once and keeps across restarts (the key that signs
+            -- listing cursors, so a cursor survives a restart but cannot be forged).
+            CREATE TABLE server_secrets(
+                name TEXT PRIMARY KEY,
+                value BLOB NOT NULL
+            ) WITHOUT ROWID;
             """)
 }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Reservations
+import Service
 import Storage
 import TestSupport
 
@@ -15,18 +16,19 @@ final class APIHarness {
     let group: EventLoopGroup
     var port: Int { group.port }
 
-    init(threads: Int = 2, ready: Bool = true, holdMilliseconds: Int64 = 60_000, nowMilliseconds: (@Sendable () -> Int64)? = nil) throws {
+    init(threads: Int = 2, ready: Bool = true, holdPolicy: HoldPolicy = HoldPolicy()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
         let path = directory.appendingPathComponent("test.db").path
         var writerConfiguration = Writer.Configuration(path: path)
-        if let nowMilliseconds { writerConfiguration.nowMilliseconds = nowMilliseconds }
+        writerConfiguration.holdPolicy = holdPolicy
         writer = try Writer(configuration: writerConfiguration)
         try writer.waitUntilReady()
         let readers = PerLoop<any InventoryReader>(try (0..<threads).map { _ in try SQLiteInventoryReader(path: path) })
-        var configuration = APIConfiguration()
-        configuration.holdMilliseconds = holdMilliseconds
-        let api = ReservationAPI(configuration: configuration, commands: writer, readers: readers, readiness: readiness,
-                                 log: Log(level: .error))
+        var configuration = ServiceConfiguration()
+        configuration.holdPolicy = holdPolicy
+        let service = ReservationService(configuration: configuration, commands: writer, readers: readers,
+                                         readiness: readiness) { [writer] in writer.cursorKey }
+        let api = RESTAPI(service: service, log: Log(level: .error))
         var routes = RouterBuilder()
         HealthRoutes.register(on: &routes, readiness: readiness)
         api.register(on: &routes)
@@ -38,7 +40,7 @@ final class APIHarness {
         loops.port = 0
         loops.threadCount = threads
         group = try EventLoopGroup(configuration: loops, service: server)
-        group.start()
+        try group.start()
         if ready { readiness.markReady() }
     }
 

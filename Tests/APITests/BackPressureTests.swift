@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Reservations
+import Service
 import TestSupport
 import Testing
 
@@ -18,6 +19,12 @@ private final class NoReader: InventoryReader {
         SeatPage(seats: [], nextCursor: nil)
     }
     func reservation(_ id: ReservationID) throws -> Reservation? { nil }
+    func eventDefinition(_ id: EventID) throws -> Event? { nil }
+    func reservations(of userID: UserID, before: ListingPosition?, limit: Int) throws
+        -> [(reservation: Reservation, position: ListingPosition)]
+    {
+        []
+    }
     func resetStatements() {}
 }
 
@@ -25,8 +32,9 @@ private final class NoReader: InventoryReader {
     @Test func fullWriterQueue_answers503WithRetryAfter() throws {
         let readiness = Readiness()
         readiness.markReady()
-        let api = ReservationAPI(configuration: APIConfiguration(), commands: FullQueue(),
-                                 readers: PerLoop<any InventoryReader>([NoReader()]), readiness: readiness, log: Log(level: .error))
+        let service = ReservationService(configuration: ServiceConfiguration(), commands: FullQueue(),
+                                         readers: PerLoop<any InventoryReader>([NoReader()]), readiness: readiness) { [] }
+        let api = RESTAPI(service: service, log: Log(level: .error))
         var routes = RouterBuilder()
         api.register(on: &routes)
         let server = HTTPServer(router: try routes.build(), configuration: HTTPServerConfiguration(), loopCount: 1)
@@ -35,7 +43,7 @@ private final class NoReader: InventoryReader {
         loops.port = 0
         loops.threadCount = 1
         let group = try EventLoopGroup(configuration: loops, service: server)
-        group.start()
+        try group.start()
         defer { group.shutdown(graceSeconds: 1) }
         let client = try TestClient(port: group.port)
         let response = try client.exchange("POST", "/v1/events", json: #"{"name":"x","currency":"USD","sections":[{"name":"A","seats":1,"price":1}]}"#)

@@ -39,7 +39,7 @@ final class TestServer {
         loopConfiguration.threadCount = threads
         loopConfiguration.connectionsMax = connectionsMax
         group = try EventLoopGroup(configuration: loopConfiguration, service: server)
-        group.start()
+        try group.start()
     }
 
     deinit { group.shutdown(graceSeconds: 1) }

@@ -81,21 +81,23 @@ import Testing
 }
 
 @Suite struct DomainErrorTests {
-    @Test func codesAndStatusesFollowTheAPI() {
-        let expected: [(DomainError, String, Int)] = [
-            (.eventNotFound, "EVENT_NOT_FOUND", 404),
-            (.eventAlreadyExists, "EVENT_ALREADY_EXISTS", 409),
-            (.seatUnavailable, "SEAT_UNAVAILABLE", 409),
-            (.reservationNotFound, "RESERVATION_NOT_FOUND", 404),
-            (.reservationExpired, "RESERVATION_EXPIRED", 409),
-            (.alreadyConfirmed, "RESERVATION_ALREADY_CONFIRMED", 409),
-            (.alreadyCancelled, "RESERVATION_ALREADY_CANCELLED", 409),
-            (.invalid([FieldProblem(field: "quantity", problem: "must be between 1 and 10")]), "INVALID_REQUEST", 400),
-            (.storageFailure, "SERVICE_UNAVAILABLE", 503),
+    @Test func codesFollowTheAPI_andOnlyBusinessOutcomesAreKept() {
+        let expected: [(DomainError, String, Bool)] = [
+            (.eventNotFound, "EVENT_NOT_FOUND", true),
+            (.eventAlreadyExists, "EVENT_ALREADY_EXISTS", true),
+            (.seatUnavailable, "SEAT_UNAVAILABLE", true),
+            (.reservationNotFound, "RESERVATION_NOT_FOUND", true),
+            (.reservationExpired, "RESERVATION_EXPIRED", true),
+            (.alreadyConfirmed, "RESERVATION_ALREADY_CONFIRMED", true),
+            (.alreadyCancelled, "RESERVATION_ALREADY_CANCELLED", true),
+            (.holdExtensionLimit, "HOLD_EXTENSION_LIMIT", true),
+            (.invalid([FieldProblem(field: "quantity", problem: "must be between 1 and 10")]), "INVALID_REQUEST", false),
+            (.idempotencyConflict, "IDEMPOTENCY_CONFLICT", false),
+            (.storageFailure, "SERVICE_UNAVAILABLE", false),
         ]
-        for (error, code, status) in expected {
+        for (error, code, kept) in expected {
             #expect(error.code == code)
-            #expect(error.httpStatus == status)
+            #expect(error.isBusinessOutcome == kept, "\(error)")
             #expect(!error.message.isEmpty)
         }
         #expect(DomainError.invalid([FieldProblem(field: "x", problem: "y")]).details.map(\.field) == ["x"])

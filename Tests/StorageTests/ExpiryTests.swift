@@ -39,7 +39,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let clock = TestClock()
             try withWriter(directory, configure: {
-                $0.nowMilliseconds = clock.source
+                $0.clock = clock
                 $0.maxIdleWaitMilliseconds = 60_000
             }) { (writer: Writer) throws in
                 #expect(try create(writer, eventSpec("evt_n", seats: [1])).status == 201)
@@ -62,7 +62,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let clock = TestClock()
             try withWriter(directory, configure: {
-                $0.nowMilliseconds = clock.source
+                $0.clock = clock
                 $0.maxIdleWaitMilliseconds = 60_000
             }) { (writer: Writer) throws in
                 #expect(try create(writer, eventSpec("evt_many", seats: [600])).status == 201)
@@ -86,7 +86,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let clock = TestClock()
             let configure: (inout Writer.Configuration) -> Void = {
-                $0.nowMilliseconds = clock.source
+                $0.clock = clock
                 $0.maxIdleWaitMilliseconds = 20  // notice the test clock's jumps quickly
             }
             var heldID = ""
@@ -113,7 +113,7 @@ import Testing
             let clock = TestClock()
             var ended: [String] = []
             var later = ""
-            try withWriter(directory, configure: { $0.nowMilliseconds = clock.source }) { (writer: Writer) throws in
+            try withWriter(directory, configure: { $0.clock = clock }) { (writer: Writer) throws in
                 #expect(try create(writer, eventSpec("evt_k", seats: [30, 30])).status == 201)
                 for n in 0..<23 {
                     ended.append(try heldReservation(hold(writer, "evt_k", user: "u\(n)", quantity: 2, holdMilliseconds: 3_600_000)).id)
@@ -123,7 +123,7 @@ import Testing
             // The process was down for two hours; the writer above never saw the deadlines pass.
             clock.advance(byMilliseconds: 2 * 3_600_000)
             let configuration = Writer.Configuration(
-                path: databasePath(directory), nowMilliseconds: clock.source, expiriesPerStartupTransaction: 5)
+                path: databasePath(directory), clock: clock, expiriesPerStartupTransaction: 5)
             let writer = try Writer(configuration: configuration)
             defer { writer.shutdown() }
             try writer.waitUntilReady()
@@ -145,7 +145,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let clock = TestClock()
             try withWriter(directory, configure: {
-                $0.nowMilliseconds = clock.source
+                $0.clock = clock
                 $0.maxIdleWaitMilliseconds = 60_000
             }) { (writer: Writer) throws in
                 #expect(try create(writer, eventSpec("evt_o", seats: [10])).status == 201)
@@ -215,7 +215,7 @@ import Testing
             let reports = Mutex<[String]>([])
             let clock = TestClock()
             try withWriter(directory, configure: { configuration in
-                configuration.nowMilliseconds = clock.source
+                configuration.clock = clock
                 configuration.maxIdleWaitMilliseconds = 5
                 configuration.onInvariantBreach = { message in reports.withLock { $0.append(message) } }
             }) { (writer: Writer) throws in

@@ -19,7 +19,7 @@ func claim(_ caller: String, _ key: String, fingerprint: String = "request-1") -
 func renderWithHeaders(_ outcome: WriteOutcome) -> RenderedResponse {
     var response = renderForTests(outcome)
     response.headers.append(ResponseHeader(name: "Content-Type", value: "application/json"))
-    if case .held(let reservation) = outcome {
+    if case .held(let reservation, _) = outcome {
         response.headers.append(ResponseHeader(name: "Location", value: "/v1/reservations/\(reservation.id)"))
     }
     return response
@@ -55,8 +55,8 @@ final class ResponseBox: Sendable {
                 executions?.note(outcome)
                 return renderWithHeaders(outcome)
             },
-            completion: { response in
-                self.response.withLock { $0 = response }
+            completion: { delivery in
+                self.response.withLock { $0 = delivery.response }
                 self.done.signal()
             })
     }
@@ -93,13 +93,13 @@ func holdOperation(
 extension RenderedResponse {
     /// Whether the response carries `Idempotent-Replayed: true`.
     var isReplay: Bool {
-        headers.contains(IdempotencyRules.replayedHeader)
+        headers.contains(replayedHeader)
     }
 
     /// The response as first sent: without the replay header.
     var withoutReplayHeader: RenderedResponse {
         var response = self
-        response.headers.removeAll { $0 == IdempotencyRules.replayedHeader }
+        response.headers.removeAll { $0 == replayedHeader }
         return response
     }
 }

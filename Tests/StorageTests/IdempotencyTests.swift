@@ -174,13 +174,20 @@ import Testing
         }
     }
 
-    @Test func storableStatuses_followTheContract() {
-        for status in [200, 201, 204, 299, 404, 409] {
-            #expect(IdempotencyRules.isStorable(status: status), "\(status)")
+    @Test func storableOutcomes_followTheContract() {
+        let stored: [DomainError] = [
+            .eventNotFound, .eventAlreadyExists, .seatUnavailable, .reservationNotFound, .reservationExpired,
+            .alreadyConfirmed, .alreadyCancelled, .holdExtensionLimit,
+        ]
+        for error in stored {
+            #expect(WriteOutcome.failed(error).isStorable, "\(error)")
         }
-        for status in [100, 301, 400, 401, 403, 408, 422, 429, 500, 503] {
-            #expect(!IdempotencyRules.isStorable(status: status), "\(status)")
+        for error in [DomainError.invalid([]), .idempotencyConflict, .storageFailure] {
+            #expect(!WriteOutcome.failed(error).isStorable, "\(error)")
         }
+        let counts = InventoryCounts(sections: [])
+        let event = Event(key: 1, id: "evt_1", name: "e", currency: "KRW", sections: [], createdAtMs: 0)
+        #expect(WriteOutcome.eventCreated(event, counts).isStorable)
     }
 
     // MARK: Lifetime
@@ -445,14 +452,14 @@ import Testing
             headers: [ResponseHeader(name: "Location", value: "/v1/reservations/rsv_1"), ResponseHeader(name: "X-Ü", value: "")],
             body: Array(#"{"ok":true}"#.utf8) + [0, 255])
         let blob = try #require(IdempotencyRecord.encode(response))
-        #expect(IdempotencyRecord.decode(status: 201, blob) == response)
-        #expect(IdempotencyRecord.decode(status: 204, try #require(IdempotencyRecord.encode(RenderedResponse(status: 204))))
+        #expect(IdempotencyRecord.decode(code: 201, blob) == response)
+        #expect(IdempotencyRecord.decode(code: 204, try #require(IdempotencyRecord.encode(RenderedResponse(status: 204))))
             == RenderedResponse(status: 204))
         for cut in 0..<(blob.count - response.body.count) {
-            #expect(IdempotencyRecord.decode(status: 201, Array(blob.prefix(cut))) == nil, "cut at \(cut)")
+            #expect(IdempotencyRecord.decode(code: 201, Array(blob.prefix(cut))) == nil, "cut at \(cut)")
         }
         var otherVersion = blob
         otherVersion[0] = 2
-        #expect(IdempotencyRecord.decode(status: 201, otherVersion) == nil)
+        #expect(IdempotencyRecord.decode(code: 201, otherVersion) == nil)
     }
 }

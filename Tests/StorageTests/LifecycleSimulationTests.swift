@@ -3,7 +3,7 @@ import Reservations
 import Storage
 import Testing
 
-/// A seeded random walk over holds, confirms, cancels and clock jumps, checked after every step
+/// A seeded random walk over holds, confirms, cancels, extensions and clock jumps, checked after every step
 /// against a model and against the writer's recount (TigerBeetle's VOPR idea, scaled down).
 @Suite struct LifecycleSimulationTests {
     /// SplitMix64: small, fast, and the same sequence on every platform for a given seed.
@@ -25,7 +25,9 @@ import Testing
             let user: String
             let seats: [String]
             var status: ReservationStatus
-            let deadlineMs: Int64
+            var deadlineMs: Int64
+            let createdMs: Int64
+            var extensionsUsed = 0
         }
 
         let sectionNames: [String]
@@ -92,7 +94,7 @@ import Testing
 
         try withTemporaryDirectory { directory in
             var configuration = Writer.Configuration(path: databasePath(directory))
-            configuration.nowMilliseconds = clock.source
+            configuration.clock = clock
             // fsync per batch would dominate the run and proves nothing here.
             configuration.options = SQLiteOptions(synchronous: .normal)
             var writer = try Writer(configuration: configuration)
@@ -128,13 +130,13 @@ import Testing
                         if explicit { #expect(Set(reservation.seatIDs) == Set(seats)) }
                         for seat in reservation.seatIDs { model.seats[seat] = .held }
                         model.reservations[reservation.id] = Model.Entry(
-                            user: user, seats: reservation.seatIDs, status: .hold, deadlineMs: now + holdMs)
+                            user: user, seats: reservation.seatIDs, status: .hold, deadlineMs: now + holdMs, createdMs: now)
                         model.order.append(reservation.id)
                         model.counts[.reservationCreated, default: 0] += 1
                     } else {
                         #expect(outcome.error == .seatUnavailable, "step \(step) \(label)")
                     }
-                } else if roll < 70 {
+                } else if roll < 80 {
                     // Mostly live holds (the interesting transitions), some finished ones, a few unknown.
                     let pick = Int.random(in: 0..<10, using: &random)
                     let live = model.order.filter { model.reservations[$0]!.status == .hold }
@@ -144,18 +146,36 @@ import Testing
                         else { "rsv_00000000000000000000000000" }
                     let owner = model.reservations[id]?.user ?? "u0"
                     let user = Int.random(in: 0..<100, using: &random) < 85 ? owner : "intruder"
-                    let confirming = roll < 53
-                    label = "\(confirming ? "confirm" : "cancel") \(id) by \(user)"
-                    let outcome = confirming ? try confirm(writer, id, user: user) : try cancel(writer, id, user: user)
-                    if let refusal = model.refusal(id, user: user) {
-                        #expect(outcome.error == refusal, "step \(step) \(label)")
+                    if roll >= 70 {
+                        let seconds = Int64.random(in: 1...10, using: &random)
+                        label = "extend \(id) by \(user) \(seconds) s"
+                        let outcome = try extend(writer, id, user: user, seconds: seconds)
+                        if let refusal = model.refusal(id, user: user) {
+                            #expect(outcome.error == refusal, "step \(step) \(label)")
+                        } else if model.reservations[id]!.extensionsUsed >= 1 {
+                            #expect(outcome.error == .holdExtensionLimit, "step \(step) \(label)")
+                        } else {
+                            let entry = model.reservations[id]!
+                            let deadline = min(entry.deadlineMs + seconds * 1000, entry.createdMs + 600_000)
+                            #expect(outcome.reservation?.holdExpiresAtMs == deadline, "step \(step) \(label): \(outcome)")
+                            model.reservations[id]!.deadlineMs = deadline
+                            model.reservations[id]!.extensionsUsed += 1
+                            model.counts[.reservationExtended, default: 0] += 1
+                        }
                     } else {
-                        let entry = try #require(model.reservations[id])
-                        let status: ReservationStatus = confirming ? .confirmed : .cancelled
-                        #expect(outcome.reservation?.status == status, "step \(step) \(label): \(outcome)")
-                        model.reservations[id]!.status = status
-                        for seat in entry.seats { model.seats[seat] = confirming ? .sold : .available }
-                        model.counts[confirming ? .reservationConfirmed : .reservationCancelled, default: 0] += 1
+                        let confirming = roll < 53
+                        label = "\(confirming ? "confirm" : "cancel") \(id) by \(user)"
+                        let outcome = confirming ? try confirm(writer, id, user: user) : try cancel(writer, id, user: user)
+                        if let refusal = model.refusal(id, user: user) {
+                            #expect(outcome.error == refusal, "step \(step) \(label)")
+                        } else {
+                            let entry = try #require(model.reservations[id])
+                            let status: ReservationStatus = confirming ? .confirmed : .cancelled
+                            #expect(outcome.reservation?.status == status, "step \(step) \(label): \(outcome)")
+                            model.reservations[id]!.status = status
+                            for seat in entry.seats { model.seats[seat] = confirming ? .sold : .available }
+                            model.counts[confirming ? .reservationConfirmed : .reservationCancelled, default: 0] += 1
+                        }
                     }
                 } else {
                     let jump = Int64.random(in: 0...4_000, using: &random)

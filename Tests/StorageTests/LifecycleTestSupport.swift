@@ -2,9 +2,11 @@ import Foundation
 import Reservations
 import Storage
 import Synchronization
+import Timing
 
-/// A wall clock the test moves by hand; the writer reads it once per batch.
-final class TestClock: Sendable {
+/// A wall clock the test moves by hand (the writer reads it once per batch); monotonic time is real,
+/// so the writer's waits and commit timings behave as in production.
+final class TestClock: Clock {
     /// 2026-01-01T00:00:00Z.
     static let start: Int64 = 1_767_225_600_000
 
@@ -24,8 +26,9 @@ final class TestClock: Sendable {
         milliseconds.store(value, ordering: .releasing)
     }
 
-    /// The closure to put in `Writer.Configuration.nowMilliseconds`.
-    var source: @Sendable () -> Int64 { { self.now } }
+    func wallMilliseconds() -> Int64 { now }
+
+    func monotonicNanoseconds() -> UInt64 { SystemClock().monotonicNanoseconds() }
 }
 
 /// The outcome a command's `render` saw last (it runs again with `storageFailure` when COMMIT
@@ -95,31 +98,32 @@ func cancel(_ writer: Writer, _ reservationID: ReservationID, user: UserID = "al
     try perform(writer, .cancel(CancelRequest(reservationID: reservationID, userID: user)))
 }
 
+/// An extension by `user` of `seconds`.
+func extend(_ writer: Writer, _ reservationID: ReservationID, user: UserID = "alice", seconds: Int64 = 60) throws -> WriteOutcome {
+    try perform(writer, .extend(ExtendRequest(reservationID: reservationID, userID: user, extensionMilliseconds: seconds * 1000)))
+}
+
 extension WriteOutcome {
-    /// The reservation of a successful hold, confirm or cancel.
+    /// The reservation of a successful hold, confirm, cancel or extension.
     var reservation: Reservation? {
         switch self {
-        case .held(let reservation), .cancelled(let reservation), .confirmed(_, let reservation): reservation
+        case .held(let reservation, _), .cancelled(let reservation, _), .confirmed(_, let reservation, _),
+            .extended(let reservation):
+            reservation
         case .eventCreated, .failed: nil
         }
     }
 
     /// The order of a successful confirm.
     var order: Order? {
-        if case .confirmed(let order, _) = self { return order }
-        return nil
-    }
-
-    /// The error of a refused command.
-    var error: DomainError? {
-        if case .failed(let error) = self { return error }
+        if case .confirmed(let order, _, _) = self { return order }
         return nil
     }
 }
 
 /// A hold that must succeed; its reservation.
 func heldReservation(_ outcome: WriteOutcome) throws -> Reservation {
-    guard case .held(let reservation) = outcome else { throw NoOutcome(reason: "expected a hold, got \(outcome)") }
+    guard case .held(let reservation, _) = outcome else { throw NoOutcome(reason: "expected a hold, got \(outcome)") }
     return reservation
 }
 

@@ -13,7 +13,7 @@ import Testing
             // Two loop shards plus the writer's, as the server sets it up.
             let registry = MetricsRegistry(shardCount: 3)
             try withWriter(directory, configure: {
-                $0.nowMilliseconds = clock.source
+                $0.clock = clock
                 $0.metrics = registry
                 $0.maxIdleWaitMilliseconds = 60_000
             }) { (writer: Writer) throws in
@@ -66,7 +66,7 @@ import Testing
             // A restart counts the outbox backlog and seats again from storage.
             let again = MetricsRegistry(shardCount: 2)
             try withWriter(directory, configure: {
-                $0.nowMilliseconds = clock.source
+                $0.clock = clock
                 $0.metrics = again
                 $0.metricsShard = 0
             }) { _ in

@@ -62,7 +62,8 @@ final class Completions: Sendable {
                 gate?.pass()
                 return renderForTests(outcome)
             },
-            completion: { response in
+            completion: { delivery in
+                let response = delivery.response
                 let seen = probe?(response)
                 self.entries.withLock { $0.append(Entry(tag: tag, response: response, probe: seen)) }
             })
@@ -89,14 +90,16 @@ func renderForTests(_ outcome: WriteOutcome) -> RenderedResponse {
         return RenderedResponse(
             status: 201, headers: [ResponseHeader(name: "Location", value: "/v1/events/\(event.id)")],
             body: Array("\(event.id) \(counts.available)".utf8))
-    case .held(let reservation):
+    case .held(let reservation, _):
         return RenderedResponse(status: 201, body: Array("\(reservation.id) \(reservation.seatIDs.joined(separator: ","))".utf8))
-    case .confirmed(let order, let reservation):
+    case .confirmed(let order, let reservation, _):
         return RenderedResponse(status: 200, body: Array("\(reservation.id) \(order.id)".utf8))
-    case .cancelled(let reservation):
+    case .cancelled(let reservation, _):
         return RenderedResponse(status: 200, body: Array(reservation.id.utf8))
+    case .extended(let reservation):
+        return RenderedResponse(status: 200, body: Array("\(reservation.id) \(reservation.holdExpiresAtMs)".utf8))
     case .failed(let error):
-        return RenderedResponse(status: error.httpStatus, body: Array(error.code.utf8))
+        return RenderedResponse(status: testStatus(error), body: Array(error.code.utf8))
     }
 }
 
@@ -122,7 +125,7 @@ func withClockedWriter<T>(
     try withWriter(
         directory,
         configure: {
-            $0.nowMilliseconds = clock.source
+            $0.clock = clock
             configure(&$0)
         }, body)
 }

@@ -3,6 +3,7 @@ import Reservations
 import Storage
 import Synchronization
 import Testing
+import Timing
 
 @Suite struct WriterTests {
     @Test func createEvent_small_answers201AndIsReadable() throws {
@@ -25,7 +26,7 @@ import Testing
 
     @Test func createEvent_withoutID_generatesTimeOrderedEventID() throws {
         try withTemporaryDirectory { directory in
-            try withWriter(directory, configure: { $0.nowMilliseconds = { 1_767_225_600_000 } }) { (writer: Writer) throws in
+            try withWriter(directory, configure: { $0.clock = ManualClock() }) { (writer: Writer) throws in
                 let response = try create(writer, eventSpec(nil))
                 #expect(response.status == 201)
                 let id = String(text(response).split(separator: " ")[0])

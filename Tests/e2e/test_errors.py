@@ -225,7 +225,7 @@ def test_counts_untouched_by_errors(srv):
 
 
 def test_wrong_method_is_405_with_allow(srv):
-    for method, path in (("DELETE", "/v1/reservations/rsv_x"), ("GET", "/v1/reservations"),
+    for method, path in (("DELETE", "/v1/reservations/rsv_x"), ("DELETE", "/v1/reservations"),
                          ("PUT", "/v1/reservations/confirm"), ("GET", "/v1/reservations/rsv_x/cancel")):
         r = srv.request(method, path)
         assert_error(r, 405, "METHOD_NOT_ALLOWED", path=path)

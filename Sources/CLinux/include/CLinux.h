@@ -40,4 +40,7 @@ int clinux_accept_nonblocking(int fd);
 
 /// The thread id of the calling thread (for debug confinement checks).
 long clinux_gettid(void);
+
+/// Names the calling thread (as `top -H` and debuggers show it); the kernel keeps 15 bytes.
+void clinux_set_thread_name(const char *name);
 #endif

@@ -124,6 +124,17 @@ public final class SQLiteInventoryReader: InventoryReader, @unchecked Sendable {
         try ReservationQueries.reservation(connection, id: id)?.reservation
     }
 
+    public func reservations(of userID: UserID, before: ListingPosition?, limit: Int) throws
+        -> [(reservation: Reservation, position: ListingPosition)]
+    {
+        try ReservationQueries.reservations(connection, userID: userID, beforeKey: before?.value ?? Int64.max, limit: limit)
+            .map { ($0.reservation, ListingPosition($0.key)) }
+    }
+
+    public func eventDefinition(_ id: EventID) throws -> Event? {
+        try definition(id)
+    }
+
     public func resetStatements() {
         connection.resetAll()
     }

@@ -16,7 +16,8 @@ enum ReservationQueries {
     /// Columns every reservation query selects, in the order `decode` reads them.
     private static let columns = """
         r.key, r.event_key, e.id, r.id, r.user_id, r.seat_ids, r.quantity, r.status, r.hold_expires_at_ms,
-        r.total_amount, r.currency, r.order_id, r.reservation_token, r.created_at_ms, r.updated_at_ms
+        r.total_amount, r.currency, r.order_id, r.reservation_token, r.created_at_ms, r.updated_at_ms,
+        r.extensions_used
         """
 
     /// The reservation with public id `id`, or nil. One lookup in the `id` UNIQUE index, one in the
@@ -90,6 +91,36 @@ enum ReservationQueries {
         try connection.run(
             "UPDATE reservations SET status = ?, order_id = ?, updated_at_ms = ? WHERE key = ? AND status = 'HOLD'",
             .text(status.rawValue), SQLiteValue(orderID), .integer(nowMs), .integer(key))
+    }
+
+    /// Moves a HOLD's deadline; returns the rows changed, which is 1 unless it was no longer a HOLD.
+    static func extendHold(
+        _ connection: SQLiteConnection, key: Int64, deadlineMs: Int64, extensionsUsed: Int, nowMs: Int64
+    ) throws -> Int {
+        try connection.run(
+            """
+            UPDATE reservations SET hold_expires_at_ms = ?, extensions_used = ?, updated_at_ms = ?
+            WHERE key = ? AND status = 'HOLD'
+            """,
+            .integer(deadlineMs), .integer(Int64(extensionsUsed)), .integer(nowMs), .integer(key))
+    }
+
+    /// `userID`'s reservations newest first, with keys below `beforeKey`, at most `limit`: a range
+    /// read of the `reservations_by_user` index, then a lookup per row.
+    static func reservations(
+        _ connection: SQLiteConnection, userID: UserID, beforeKey: Int64, limit: Int
+    ) throws -> [StoredReservation] {
+        try connection.withStatement(
+            """
+            SELECT \(columns) FROM reservations r JOIN events e ON e.key = r.event_key
+            WHERE r.user_id = ?1 AND r.key < ?2 ORDER BY r.key DESC LIMIT ?3
+            """
+        ) { statement in
+            try statement.bindAll(.text(userID), .integer(beforeKey), .integer(Int64(limit)))
+            var rows: [StoredReservation] = []
+            while try statement.step() { rows.append(try decode(statement)) }
+            return rows
+        }
     }
 
     /// Inserts the order of a confirmed reservation. The UNIQUE index on `reservation_key` refuses a
@@ -171,7 +202,7 @@ enum ReservationQueries {
             holdExpiresAtMs: statement.int64(8), totalAmount: statement.int64(9), currency: statement.string(10),
             orderID: statement.isNull(11) ? nil : statement.string(11),
             reservationToken: statement.isNull(12) ? nil : statement.string(12),
-            createdAtMs: statement.int64(13), updatedAtMs: statement.int64(14))
+            createdAtMs: statement.int64(13), updatedAtMs: statement.int64(14), extensionsUsed: statement.int(15))
         return StoredReservation(key: statement.int64(0), eventKey: statement.int64(1), reservation: reservation)
     }
 }

@@ -1,3 +1,4 @@
+import Timing
 /// One schema change: a numbered, named SQL script. The list of migrations is append-only.
 public struct Migration: Sendable, Hashable {
     /// Position in the list; strictly increasing, starting anywhere above zero.
@@ -103,7 +104,7 @@ public enum Migrator {
 
     /// The default clock for `applied_at_ms`: wall-clock milliseconds since the Unix epoch.
     public static func wallClockMilliseconds() -> Int64 {
-        Platform.wallClockMilliseconds()
+        SystemClock().wallMilliseconds()
     }
 
     private static func validate(_ migrations: [Migration]) throws {

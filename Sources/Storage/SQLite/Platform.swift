@@ -63,14 +63,6 @@ enum Platform {
         return Int64(info.st_size)
     }
 
-    /// Wall-clock time in milliseconds since the Unix epoch; only for human-facing records such as
-    /// when a migration ran, never for measuring durations.
-    static func wallClockMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec) / 1_000_000
-    }
-
     /// Writes `text` to file descriptor 2 with one write(2): no stdio buffer (so it survives a crash
     /// that follows) and no shared `FILE` state; short writes and errors are ignored, since there is
     /// nowhere else to report them.

@@ -1,5 +1,6 @@
 import CSQLite
 import Synchronization
+import Threading
 
 #if canImport(Glibc)
     import Glibc
@@ -42,7 +43,7 @@ public final class WALCheckpointer: Sendable {
     public let intervalMilliseconds: Int
     private let shared: Shared
     /// The thread to join; taken out by the first `stop()`.
-    private let thread: Mutex<ThreadID?>
+    private let thread: Mutex<OSThread?>
 
     /// Opens a read-write connection to `path` and starts the thread.
     ///
@@ -67,21 +68,7 @@ public final class WALCheckpointer: Sendable {
             truncateAboveBytes: truncateOversizedWAL && options.journalSizeLimitBytes >= 0
                 ? options.journalSizeLimitBytes : nil,
             busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
-        let context = Unmanaged.passRetained(worker).toOpaque()
-        var thread = ThreadID()
-        let rc = pthread_create(
-            &thread, nil,
-            { context in
-                // The retain from passRetained is balanced here, on the new thread.
-                Unmanaged<Worker>.fromOpaque(context!).takeRetainedValue().run()
-                return nil
-            }, context)
-        guard rc == 0 else {
-            Unmanaged<Worker>.fromOpaque(context).release()
-            throw SQLiteError(
-                extendedCode: SQLITE_ERROR, message: "cannot start checkpointer thread: \(Platform.describe(errno: rc))")
-        }
-        self.thread = Mutex(thread)
+        self.thread = Mutex(try OSThread.start(name: "checkpointer") { worker.run() })
     }
 
     deinit {
@@ -107,7 +94,7 @@ public final class WALCheckpointer: Sendable {
             guard let running = thread else { return }
             shared.stopRequested.store(true, ordering: .releasing)
             shared.wake()
-            pthread_join(running, nil)
+            running.join()
             thread = nil
         }
     }

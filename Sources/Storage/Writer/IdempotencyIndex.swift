@@ -122,23 +122,23 @@ struct IdempotencyIndex {
     }
 }
 
-/// The layout of `idempotency_keys.response`: the stored response's headers and body (its status
-/// has a column of its own).
+/// The layout of `idempotency_keys.response`: the stored reply's fields and body (its code has a
+/// column of its own).
 ///
-/// `[1]` (layout version), header count (u16), then per header the name length (u16), the name,
+/// `[1]` (layout version), field count (u16), then per field the name length (u16), the name,
 /// the value length (u32) and the value, then the body to the end. Lengths are big-endian. A
 /// version byte so that a later layout can read rows written by this one.
 enum IdempotencyRecord {
     static let version: UInt8 = 1
 
-    /// The blob for `response`; nil when a header is too long for the layout (never the case for
-    /// headers the API writes), and then the response is not stored.
-    static func encode(_ response: RenderedResponse) -> [UInt8]? {
-        guard response.headers.count <= Int(UInt16.max) else { return nil }
+    /// The blob for `reply`; nil when a field is too long for the layout (never the case for the
+    /// fields the doors write), and then the reply is not stored.
+    static func encode(_ reply: Reply) -> [UInt8]? {
+        guard reply.fields.count <= Int(UInt16.max) else { return nil }
         var bytes: [UInt8] = [version]
-        bytes.reserveCapacity(3 + response.headers.count * 32 + response.body.count)
-        append(UInt64(response.headers.count), width: 2, to: &bytes)
-        for header in response.headers {
+        bytes.reserveCapacity(3 + reply.fields.count * 32 + reply.body.count)
+        append(UInt64(reply.fields.count), width: 2, to: &bytes)
+        for header in reply.fields {
             let name = Array(header.name.utf8)
             let value = Array(header.value.utf8)
             guard name.count <= Int(UInt16.max), value.count <= Int(UInt32.max) else { return nil }
@@ -147,25 +147,25 @@ enum IdempotencyRecord {
             append(UInt64(value.count), width: 4, to: &bytes)
             bytes += value
         }
-        bytes += response.body
+        bytes += reply.body
         return bytes
     }
 
-    /// The response stored as `status` and `bytes`; nil when the blob does not follow the layout.
-    static func decode(status: Int, _ bytes: [UInt8]) -> RenderedResponse? {
+    /// The reply stored as `code` and `bytes`; nil when the blob does not follow the layout.
+    static func decode(code: Int, _ bytes: [UInt8]) -> Reply? {
         var reader = Reader(bytes: bytes)
         guard reader.integer(width: 1) == UInt64(version), let headerCount = reader.integer(width: 2) else {
             return nil
         }
-        var headers: [ResponseHeader] = []
+        var fields: [ReplyField] = []
         for _ in 0..<headerCount {
             guard let nameLength = reader.integer(width: 2), let name = reader.take(Int(nameLength)),
                 let valueLength = reader.integer(width: 4), let value = reader.take(Int(valueLength))
             else { return nil }
-            headers.append(
-                ResponseHeader(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+            fields.append(
+                ReplyField(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
         }
-        return RenderedResponse(status: status, headers: headers, body: reader.rest())
+        return Reply(code: code, fields: fields, body: reader.rest())
     }
 
     private static func append(_ value: UInt64, width: Int, to bytes: inout [UInt8]) {

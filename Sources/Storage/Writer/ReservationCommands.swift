@@ -53,87 +53,43 @@ enum SeatTransition {
 extension WriterEngine {
     // MARK: Commands
 
-    /// Holds the requested seats, or the best available ones, until `nowMs + holdMilliseconds`.
+    /// Holds the seats `ReservationRules.hold` picks, until `nowMs + holdMilliseconds`.
     func hold(_ request: HoldRequest, nowMs: Int64) throws -> WriteOutcome {
-        let problems = request.validate(maxQuantity: configuration.maxHoldQuantity)
-        guard problems.isEmpty else { throw DomainError.invalid(problems) }
-        guard let live = events[request.eventID] else { throw DomainError.eventNotFound }
+        guard let live = events[request.eventID] else {
+            // Shape problems come first, as for a known event; an unknown event is a business answer.
+            let problems = request.validate(maxQuantity: configuration.maxHoldQuantity)
+            throw problems.isEmpty ? DomainError.eventNotFound : DomainError.invalid(problems)
+        }
         let event = live.event
-
-        var seats: [SeatPosition] = []
-        if request.seatIDs.isEmpty {
-            guard let best = live.index.bestAvailable(request.quantity) else { throw DomainError.seatUnavailable }
-            seats = best
-        } else {
-            var unknown: [FieldProblem] = []
-            for seatID in request.seatIDs {
-                if let position = live.index.position(of: seatID) {
-                    seats.append(position)
-                } else if unknown.count < NewEvent.Limits.maxReportedProblems {
-                    unknown.append(FieldProblem(field: "seatIds", problem: "unknown seat \(Self.shortened(seatID))"))
-                }
-            }
-            guard unknown.isEmpty else { throw DomainError.invalid(unknown) }
-            // All or nothing: one taken seat refuses the whole request before anything is written.
-            guard seats.allSatisfy({ live.index.status(of: $0) == .available }) else {
-                throw DomainError.seatUnavailable
-            }
-            seats.sort()
-        }
-
-        var total: Int64 = 0
-        for seat in seats {
-            let (sum, overflow) = total.addingReportingOverflow(event.sections[seat.section].priceMinor)
-            guard !overflow else {
-                throw DomainError.invalid([FieldProblem(field: "quantity", problem: "makes the total amount too large")])
-            }
-            total = sum
-        }
-        // A deadline past the end of time is clamped rather than trapping; validation keeps the
-        // duration positive, so the hold always ends after `nowMs`.
-        let (deadline, overflow) = nowMs.addingReportingOverflow(request.holdMilliseconds)
-        let reservation = Reservation(
-            id: configuration.ids.next(prefix: IDGenerator.Prefix.reservation, nowMs: nowMs),
-            eventID: event.id, userID: request.userID, seatIDs: seats.map { live.index.seatID(of: $0) },
-            quantity: seats.count, status: .hold, holdExpiresAtMs: overflow ? Int64.max : deadline,
-            totalAmount: total, currency: event.currency, orderID: nil, reservationToken: request.reservationToken,
-            createdAtMs: nowMs, updatedAtMs: nowMs)
+        let plan = try ReservationRules.hold(
+            request, in: event, index: live.index, maxQuantity: configuration.maxHoldQuantity,
+            id: configuration.ids.next(prefix: IDGenerator.Prefix.reservation, nowMs: nowMs), nowMs: nowMs)
+        let reservation = plan.reservation
 
         let key = try ReservationQueries.insert(connection, reservation, eventKey: event.key)
-        try change(seats, .hold, reservationKey: key, reservationID: reservation.id, in: event)
+        try change(plan.seats, .hold, reservationKey: key, reservationID: reservation.id, in: event)
         try appendOutbox(.reservationCreated, reservation, traceparent: request.traceparent, nowMs: nowMs)
 
-        guard live.index.hold(seats) else {
+        guard live.index.hold(plan.seats) else {
             throw breach("seat index refused to hold \(reservation.seatIDs) for \(reservation.id) after SQL held them")
         }
-        onUndo { live.index.release(seats) }
+        onUndo { live.index.release(plan.seats) }
         trackHold(key: key, deadlineMs: reservation.holdExpiresAtMs)
-        return .held(reservation)
+        return .held(reservation, event)
     }
 
     /// Sells a live hold's seats and creates its order.
-    ///
-    /// The order's status is CONFIRMED: the caller presents a payment intent id, which is stored,
-    /// but this server does not verify payments, so it never claims PAID.
     func confirm(_ request: ConfirmRequest, nowMs: Int64) throws -> WriteOutcome {
-        let problems = request.validate()
-        guard problems.isEmpty else { throw DomainError.invalid(problems) }
-        let (stored, live, seats) = try liveHold(
-            request.reservationID, for: .confirm, by: request.userID, nowMs: nowMs)
+        let stored = try ReservationQueries.reservation(connection, id: request.reservationID)
+        let (reservation, order) = try ReservationRules.confirm(
+            stored?.reservation, request, orderID: configuration.ids.next(prefix: IDGenerator.Prefix.order, nowMs: nowMs),
+            nowMs: nowMs)
+        let (row, live, seats) = try served(stored)
 
-        try change(seats, .sell, reservationKey: stored.key, reservationID: stored.reservation.id, in: live.event)
-        let orderID = configuration.ids.next(prefix: IDGenerator.Prefix.order, nowMs: nowMs)
-        var reservation = stored.reservation
-        reservation.status = .confirmed
-        reservation.orderID = orderID
-        reservation.updatedAtMs = nowMs
-        try finishHold(stored, as: .confirmed, orderID: orderID, nowMs: nowMs)
-        let order = Order(
-            id: orderID, reservationID: reservation.id, userID: reservation.userID,
-            paymentIntentID: request.paymentIntentID, totalAmount: reservation.totalAmount,
-            currency: reservation.currency, status: .confirmed, createdAtMs: nowMs)
+        try change(seats, .sell, reservationKey: row.key, reservationID: reservation.id, in: live.event)
+        try finishHold(row, as: reservation)
         do {
-            try ReservationQueries.insertOrder(connection, order, reservationKey: stored.key)
+            try ReservationQueries.insertOrder(connection, order, reservationKey: row.key)
         } catch let error as SQLiteError where error.isUniqueViolation {
             throw breach("a second order for \(reservation.id) was refused by the orders table")
         }
@@ -143,20 +99,35 @@ extension WriterEngine {
             throw breach("seat index refused to sell \(reservation.seatIDs) of \(reservation.id) after SQL sold them")
         }
         onUndo { live.index.revertSale(seats) }
-        untrackHold(key: stored.key)
-        return .confirmed(order, reservation)
+        untrackHold(key: row.key)
+        return .confirmed(order, reservation, live.event)
     }
 
     /// Releases a live hold's seats.
     func cancel(_ request: CancelRequest, nowMs: Int64) throws -> WriteOutcome {
-        let problems = request.validate()
-        guard problems.isEmpty else { throw DomainError.invalid(problems) }
-        let (stored, live, seats) = try liveHold(
-            request.reservationID, for: .cancel, by: request.userID, nowMs: nowMs)
-        let reservation = try release(
-            stored, seats, in: live, as: .cancelled, event: .reservationCancelled, traceparent: request.traceparent,
-            nowMs: nowMs)
-        return .cancelled(reservation)
+        let stored = try ReservationQueries.reservation(connection, id: request.reservationID)
+        let reservation = try ReservationRules.cancel(stored?.reservation, request, nowMs: nowMs)
+        let (row, live, seats) = try served(stored)
+        try release(row, seats, in: live, as: reservation, event: .reservationCancelled, traceparent: request.traceparent)
+        return .cancelled(reservation, live.event)
+    }
+
+    /// Moves a live hold's deadline later; its expiry reminder follows.
+    func extend(_ request: ExtendRequest, nowMs: Int64) throws -> WriteOutcome {
+        let stored = try ReservationQueries.reservation(connection, id: request.reservationID)
+        let reservation = try ReservationRules.extend(
+            stored?.reservation, request, policy: configuration.holdPolicy, nowMs: nowMs)
+        let (row, _, _) = try served(stored)
+        let changed = try ReservationQueries.extendHold(
+            connection, key: row.key, deadlineMs: reservation.holdExpiresAtMs,
+            extensionsUsed: reservation.extensionsUsed, nowMs: nowMs)
+        guard changed == 1 else {
+            throw breach("\(reservation.id) was no longer a HOLD when its deadline moved")
+        }
+        try appendOutbox(.reservationExtended, reservation, traceparent: request.traceparent, nowMs: nowMs)
+        untrackHold(key: row.key)
+        trackHold(key: row.key, deadlineMs: reservation.holdExpiresAtMs)
+        return .extended(reservation)
     }
 
     // MARK: Expiry
@@ -227,8 +198,9 @@ extension WriterEngine {
             throw breach("reservation \(stored.reservation.id) refers to event key \(stored.eventKey), which is not served")
         }
         let seats = try positions(of: stored, in: live)
-        _ = try release(
-            stored, seats, in: live, as: .expired, event: .reservationExpired, traceparent: nil, nowMs: nowMs)
+        try release(
+            stored, seats, in: live, as: ReservationRules.expire(stored.reservation, nowMs: nowMs),
+            event: .reservationExpired, traceparent: nil)
     }
 
     /// Loads every live hold's deadline (start-up).
@@ -243,7 +215,7 @@ extension WriterEngine {
     func expireOverdueHolds() throws {
         var expiredCount = 0
         while true {
-            let nowMs = configuration.nowMilliseconds()
+            let nowMs = configuration.clock.wallMilliseconds()
             let (expired, complete) = try connection.inTransaction {
                 try expireDueHolds(nowMs: nowMs, limit: configuration.expiriesPerStartupTransaction)
             }
@@ -260,39 +232,29 @@ extension WriterEngine {
 
     // MARK: Pieces
 
-    /// The stored reservation `id` if `userID` may act on it now, with its event and seat positions;
-    /// otherwise throws the state machine's answer.
-    private func liveHold(
-        _ id: ReservationID, for action: ReservationAction, by userID: UserID, nowMs: Int64
-    ) throws -> (StoredReservation, LiveEvent, [SeatPosition]) {
-        let stored = try ReservationQueries.reservation(connection, id: id)
-        if let refusal = ReservationLifecycle.refusal(of: action, on: stored?.reservation, by: userID, atMs: nowMs) {
-            throw refusal
-        }
+    /// The stored row the rules just allowed a change of, with its served event and seat positions;
+    /// a breach when its event is not served or its seats do not parse.
+    private func served(_ stored: StoredReservation?) throws -> (StoredReservation, LiveEvent, [SeatPosition]) {
         guard let stored, let live = eventsByKey[stored.eventKey] else {
-            throw breach("reservation \(id) refers to an event that is not served")
+            throw breach("reservation \(stored?.reservation.id ?? "?") refers to an event that is not served")
         }
         return (stored, live, try positions(of: stored, in: live))
     }
 
-    /// Frees a live hold's seats and ends it as `status` (cancel and expiry share this).
+    /// Frees a live hold's seats and stores it as `ended` (cancel and expiry share this).
     private func release(
-        _ stored: StoredReservation, _ seats: [SeatPosition], in live: LiveEvent, as status: ReservationStatus,
-        event type: OutboxEventType, traceparent: String?, nowMs: Int64
-    ) throws -> Reservation {
-        try change(seats, .release, reservationKey: stored.key, reservationID: stored.reservation.id, in: live.event)
-        try finishHold(stored, as: status, orderID: nil, nowMs: nowMs)
-        var reservation = stored.reservation
-        reservation.status = status
-        reservation.updatedAtMs = nowMs
-        try appendOutbox(type, reservation, traceparent: traceparent, nowMs: nowMs)
+        _ stored: StoredReservation, _ seats: [SeatPosition], in live: LiveEvent, as ended: Reservation,
+        event type: OutboxEventType, traceparent: String?
+    ) throws {
+        try change(seats, .release, reservationKey: stored.key, reservationID: ended.id, in: live.event)
+        try finishHold(stored, as: ended)
+        try appendOutbox(type, ended, traceparent: traceparent, nowMs: ended.updatedAtMs)
 
         guard live.index.release(seats) else {
-            throw breach("seat index refused to release \(reservation.seatIDs) of \(reservation.id) after SQL freed them")
+            throw breach("seat index refused to release \(ended.seatIDs) of \(ended.id) after SQL freed them")
         }
         onUndo { live.index.hold(seats) }
         untrackHold(key: stored.key)
-        return reservation
     }
 
     /// The positions of a stored reservation's seats; a breach when they do not parse or do not
@@ -349,12 +311,12 @@ extension WriterEngine {
         }
     }
 
-    /// Ends a HOLD in SQL; a breach unless exactly that one row was still a HOLD.
-    private func finishHold(_ stored: StoredReservation, as status: ReservationStatus, orderID: OrderID?, nowMs: Int64) throws {
+    /// Ends a HOLD in SQL as `ended` says; a breach unless exactly that one row was still a HOLD.
+    private func finishHold(_ stored: StoredReservation, as ended: Reservation) throws {
         let changed = try ReservationQueries.finishHold(
-            connection, key: stored.key, status: status, orderID: orderID, nowMs: nowMs)
+            connection, key: stored.key, status: ended.status, orderID: ended.orderID, nowMs: ended.updatedAtMs)
         guard changed == 1 else {
-            throw breach("\(stored.reservation.id) was no longer a HOLD when it became \(status.rawValue)")
+            throw breach("\(stored.reservation.id) was no longer a HOLD when it became \(ended.status.rawValue)")
         }
     }
 
@@ -379,10 +341,5 @@ extension WriterEngine {
     private func untrackHold(key: Int64) {
         guard let deadline = deadlines.untrack(key: key) else { return }
         onUndo { [unowned self] in self.deadlines.track(key: key, deadlineMs: deadline) }
-    }
-
-    /// `text` cut to 40 characters for an error message, so a huge id cannot bloat the response.
-    private static func shortened(_ text: String) -> String {
-        text.count <= 40 ? text : String(text.prefix(40)) + "…"
     }
 }

@@ -1,6 +1,8 @@
 import Metrics
 import Reservations
 import Synchronization
+import Threading
+import Timing
 
 /// The single writer: one thread that owns the read-write connection and applies every change in
 /// batched transactions (DESIGN.md, "Threads and data flow").
@@ -46,13 +48,16 @@ public final class Writer: CommandSink, Sendable {
         /// Seat rows an event creation inserts per batch, so a large event never holds the writer
         /// for long. Default 50,000.
         public var seatsPerChunk: Int
-        /// Wall-clock milliseconds; read once per batch.
-        public var nowMilliseconds: @Sendable () -> Int64
+        /// Time: the wall clock is read once per batch (every command's "now"); the monotonic clock
+        /// times commits and the checkpoint interval. Default `SystemClock()`.
+        public var clock: any Clock
         /// Generates event, reservation, order and outbox ids.
         public var ids: IDGenerator
-        /// Most seats one hold may take; the writer refuses more even if the API let them through.
+        /// Most seats one hold may take; the writer refuses more even if a door let them through.
         /// Set it to the server's `--max-quantity`. Default 10 (API.md).
         public var maxHoldQuantity: Int
+        /// How far holds may be extended (`--max-hold-extensions`, `--max-hold-seconds`).
+        public var holdPolicy: HoldPolicy
         /// Granularity of expiry wake-ups: an idle writer wakes at the first deadline rounded up to
         /// a multiple of this, so holds ending close together expire in one transaction. Expiry is
         /// never early, and at most this much plus one commit late. Default 10 ms.
@@ -95,9 +100,10 @@ public final class Writer: CommandSink, Sendable {
             queueCapacity: Int = 8_192,
             batchLimit: Int = 512,
             seatsPerChunk: Int = 50_000,
-            nowMilliseconds: @escaping @Sendable () -> Int64 = Writer.wallClockMilliseconds,
+            clock: any Clock = SystemClock(),
             ids: IDGenerator = IDGenerator(),
             maxHoldQuantity: Int = ReservationLimits.defaultMaxQuantity,
+            holdPolicy: HoldPolicy = HoldPolicy(),
             expiryTickMilliseconds: Int64 = 10,
             maxIdleWaitMilliseconds: Int64 = 1_000,
             expiriesPerStartupTransaction: Int = 5_000,
@@ -113,9 +119,10 @@ public final class Writer: CommandSink, Sendable {
             self.queueCapacity = queueCapacity
             self.batchLimit = batchLimit
             self.seatsPerChunk = seatsPerChunk
-            self.nowMilliseconds = nowMilliseconds
+            self.clock = clock
             self.ids = ids
             self.maxHoldQuantity = maxHoldQuantity
+            self.holdPolicy = holdPolicy
             self.expiryTickMilliseconds = expiryTickMilliseconds
             self.maxIdleWaitMilliseconds = maxIdleWaitMilliseconds
             self.expiriesPerStartupTransaction = expiriesPerStartupTransaction
@@ -182,12 +189,6 @@ public final class Writer: CommandSink, Sendable {
         }
     }
 
-    /// Wall-clock milliseconds since the Unix epoch: the default "now" until the Timing module's
-    /// clock is wired in.
-    public static func wallClockMilliseconds() -> Int64 {
-        Platform.wallClockMilliseconds()
-    }
-
     /// Writes `message` as one line on standard error: the default breach report, loud enough to
     /// be seen without any logging set up.
     public static func reportToStandardError(_ message: String) {
@@ -198,7 +199,7 @@ public final class Writer: CommandSink, Sendable {
     public let configuration: Configuration
     let queue: WriterQueue
     let shared: WriterShared
-    private let thread: Mutex<ThreadID?>
+    private let thread: Mutex<OSThread?>
 
     /// Starts the writer thread, which opens and migrates the database and rebuilds its indexes.
     /// Returns at once; see `waitUntilReady()`. Throws only when the thread cannot be started.
@@ -228,7 +229,7 @@ public final class Writer: CommandSink, Sendable {
         let shared = WriterShared()
         self.queue = queue
         self.shared = shared
-        let thread = try Threads.start(name: "writer") {
+        let thread = try OSThread.start(name: "writer") {
             WriterThread(configuration: configuration, queue: queue, shared: shared).run()
         }
         self.thread = Mutex(thread)
@@ -236,6 +237,15 @@ public final class Writer: CommandSink, Sendable {
 
     deinit {
         shutdown()
+    }
+
+    /// Name of the stored secret behind `cursorKey`.
+    static let cursorKeyName = "listing_cursor"
+
+    /// 32 secret bytes, made once and kept in the database, for signing listing cursors so that
+    /// they survive restarts but cannot be forged. Empty until start-up has finished.
+    public var cursorKey: [UInt8] {
+        shared.cursorKey.withLock { $0 }
     }
 
     /// Whether start-up has finished and the writer is serving commands.
@@ -268,7 +278,7 @@ public final class Writer: CommandSink, Sendable {
         thread.withLock { thread in
             guard let running = thread else { return }
             queue.close()
-            Threads.join(running)
+            running.join()
             thread = nil
         }
     }
@@ -297,6 +307,8 @@ public enum WriterError: Error, Sendable, Hashable {
 /// State the writer thread shares with the `Writer` object and other threads.
 final class WriterShared: Sendable {
     let statistics = Mutex(Writer.Statistics())
+    /// The key that signs listing cursors; set during start-up.
+    let cursorKey = Mutex<[UInt8]>([])
     let ready = Atomic(false)
     let startup = OneShot<Result<Void, any Error>>()
 }
@@ -379,7 +391,9 @@ final class WriterQueue: @unchecked Sendable {
                     lock.wait()
                 }
             case .milliseconds(let milliseconds):
-                let deadline = Threads.monotonicNanoseconds() + UInt64(max(milliseconds, 0)) * 1_000_000
+                // The condition waits on CLOCK_MONOTONIC (see ConditionLock), whatever clock the
+                // writer is configured with.
+                let deadline = SystemClock().monotonicNanoseconds() + UInt64(max(milliseconds, 0)) * 1_000_000
                 while head == items.count && !closed {
                     if !lock.wait(untilMonotonicNanoseconds: deadline) { break }
                 }

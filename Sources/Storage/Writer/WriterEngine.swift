@@ -29,13 +29,13 @@ final class WriterEngine {
     var quarantined: Set<Int64> = []
     /// After a failed batch, expiry wake-ups wait until this time, so a persistent storage error
     /// (disk full) does not turn the idle writer into a busy loop.
-    private var expiryRetryNotBeforeMs = Int64.min
+    var expiryRetryNotBeforeMs = Int64.min
     /// Event creations and clean-ups in progress, served round-robin, one step per batch, so that a
     /// large event never holds other commands back for more than one chunk.
-    private var background: [BackgroundJob] = []
+    var background: [BackgroundJob] = []
     /// How to reverse each in-memory change made since the batch began, newest last; in-memory state
     /// must follow the transaction when a savepoint or the whole batch rolls back.
-    private var undoLog: [() -> Void] = []
+    private(set) var undoLog: [() -> Void] = []
     /// Live Idempotency-Key scopes and where their responses are stored.
     var idempotency = IdempotencyIndex()
     /// Claimed event creations still inserting seats, by scope: a duplicate waits for the creation
@@ -53,20 +53,22 @@ final class WriterEngine {
         self.configuration = configuration
         // Wall-clock ms since an origin a day before start-up: overdue holds found at start-up count as due.
         deadlines = HoldDeadlines(tickMilliseconds: configuration.expiryTickMilliseconds,
-                                  originMs: configuration.nowMilliseconds() - 86_400_000)
+                                  originMs: configuration.clock.wallMilliseconds() - 86_400_000)
         self.shared = shared
         metrics = configuration.metrics.map { WriterMetrics(registry: $0, shard: configuration.resolvedMetricsShard ?? 0) }
         connection = try SQLiteConnection(
             path: configuration.path, mode: .readWrite(createDirectories: true), options: configuration.options)
         connection.claim()
         do {
-            try Migrator.migrate(connection, Schema.migrations, nowMilliseconds: configuration.nowMilliseconds)
+            try Migrator.migrate(connection, Schema.migrations, nowMilliseconds: { [clock = configuration.clock] in clock.wallMilliseconds() })
             try removeIncompleteEvents()
             try rebuildIndexes()
             try loadLiveHolds()
             try expireOverdueHolds()
             try loadIdempotency()
             outboxBacklog = Int(try ReservationQueries.pendingOutboxCount(connection))
+            let cursorKey = try secret(named: Writer.cursorKeyName)
+            shared.cursorKey.withLock { $0 = cursorKey }
         } catch {
             connection.close()
             throw error
@@ -93,190 +95,11 @@ final class WriterEngine {
         connection.close()
     }
 
-    // MARK: Batches
-
-    /// Runs `items` plus one background step in one transaction, then answers them in order.
-    func runBatch(_ items: [QueueItem]) {
-        let now = configuration.nowMilliseconds()
-        let step = background.isEmpty ? nil : background.removeFirst()
-        // One entry per queued command, in order; nil while a creation continues in the background.
-        var answers: [(command: WriteCommand, response: RenderedResponse?)] = []
-        var recounts: [(request: RecountRequest, result: Result<RecountReport?, any Error>)] = []
-        var started: [EventCreation] = []
-        var stepOutcome: StepOutcome?
-        var failure: (any Error)?
-        // Deadlines of the holds this batch expired, for the lateness statistics once it commits.
-        var expiredDeadlines: [Int64] = []
-        // Expired idempotency rows this batch deleted; memory forgets them once the batch commits.
-        var purged: (count: Int, deleted: Int)?
-        tally = BatchTally()
-
-        do {
-            try connection.beginImmediate()
-        } catch {
-            failure = error
-        }
-        // Expiry comes first, in the same transaction: the batch's commands then see every hold
-        // whose deadline has passed as EXPIRED and its seats free.
-        if failure == nil {
-            do {
-                expiredDeadlines = try expireDueHolds(nowMs: now).deadlines
-                if !connection.isInTransaction {
-                    failure = LostTransaction(reason: "SQLite rolled the transaction back during expiry")
-                }
-            } catch {
-                failure = error
-            }
-        }
-        if failure == nil {
-            purged = purgeIdempotency(nowMs: now)
-            if !connection.isInTransaction {
-                failure = LostTransaction(reason: "SQLite rolled the transaction back during the idempotency purge")
-            }
-        }
-        for item in items {
-            switch item {
-            case .command(let command):
-                guard failure == nil else {
-                    answers.append((command, nil))
-                    continue
-                }
-                switch run(command, now: now) {
-                case .answered(let response):
-                    answers.append((command, response))
-                case .started(let creation):
-                    answers.append((command, nil))
-                    started.append(creation)
-                case .waiting:
-                    // Answered with the creation it duplicates (`finishWaiters`).
-                    answers.append((command, nil))
-                }
-            case .recount(let request):
-                guard failure == nil else {
-                    recounts.append((request, .failure(WriterError.stopped)))
-                    continue
-                }
-                recounts.append((request, Result { try recount(request.eventID) }))
-            }
-            // Some errors (disk full, I/O) make SQLite roll back the whole transaction itself; then
-            // the earlier commands' work is gone too and the batch has failed.
-            if failure == nil && !connection.isInTransaction {
-                failure = LostTransaction(reason: "SQLite rolled the transaction back after a command failed")
-            }
-        }
-        if let step, failure == nil {
-            stepOutcome = run(step, now: now)
-            if !connection.isInTransaction {
-                failure = LostTransaction(reason: "the transaction was rolled back during a background step")
-            }
-        }
-
-        var commitNanoseconds: UInt64?
-        var committedAtMs = now
-        if failure == nil {
-            let start = Threads.monotonicNanoseconds()
-            do {
-                try connection.commit()
-                commitNanoseconds = Threads.monotonicNanoseconds() - start
-                committedAtMs = configuration.nowMilliseconds()
-            } catch {
-                failure = error
-            }
-        }
-
-        // Completions for the background step (and the duplicates waiting for it), fired after the
-        // batch's own commands.
-        var stepAnswers: [(command: WriteCommand, response: RenderedResponse)] = []
-        if let failure {
-            if connection.isInTransaction { try? connection.rollback() }
-            undo(to: 0)
-            record(failure)
-            expiredDeadlines = []
-            expiryRetryNotBeforeMs = now + Self.expiryRetryDelayMs
-            // Nothing of this batch is stored: every command answers storageFailure, including
-            // creations that began here (their first chunk rolled back with the rest), replays (the
-            // row they replay may be one this batch wrote) and duplicates that began waiting here
-            // (the undo above detached them).
-            answers = answers.map { ($0.command, $0.command.render(.failed(.storageFailure))) }
-            tally.outcomes = tally.outcomes.map { ($0.operation, .storageFailure) }
-            recounts = recounts.map { ($0.request, .failure(failure)) }
-            switch (step, stepOutcome) {
-            case (let step?, nil):
-                // The step never ran (the batch failed first); it simply waits for the next batch.
-                background.append(step)
-            case (.creation(let creation)?, _?):
-                // Its chunk rolled back while earlier chunks stay committed: the creation has failed,
-                // and a clean-up removes what it left.
-                let response = creation.command.render(.failed(.storageFailure))
-                stepAnswers.append((creation.command, response))
-                stepAnswers += finishWaiters(of: creation, response: response)
-                background.append(.purge(EventPurge(creation: creation)))
-            case (.purge(let purge)?, _?):
-                purge.failures += 1
-                if purge.failures < EventPurge.maxAttempts { background.append(.purge(purge)) }
-            case (nil, _):
-                break
-            }
-        } else {
-            undoLog.removeAll(keepingCapacity: true)
-            expiryRetryNotBeforeMs = Int64.min
-            if let purged { idempotency.dropPurged(purged.count) }
-            background.append(contentsOf: started.map { .creation($0) })
-            switch stepOutcome {
-            case .continuing(let job):
-                background.append(job)
-            case .answered(let creation, let response, let cleanup):
-                stepAnswers.append((creation.command, response))
-                stepAnswers += finishWaiters(of: creation, response: response)
-                if let cleanup { background.append(.purge(cleanup)) }
-            case .done, nil:
-                break
-            }
-        }
-
-        shared.statistics.withLock { statistics in
-            let size = size(of: items, step: step)
-            statistics.batches += 1
-            statistics.commands += size
-            statistics.maxBatchSize = max(statistics.maxBatchSize, size)
-            if let commitNanoseconds { statistics.lastCommitNanoseconds = commitNanoseconds }
-            if failure != nil { statistics.failedBatches += 1 }
-            statistics.expiredHolds += expiredDeadlines.count
-            for deadline in expiredDeadlines {
-                statistics.expiryLateness.record(committedAtMs - deadline)
-            }
-            statistics.liveHolds = deadlines.count
-            if failure == nil {
-                statistics.idempotencyReplays += tally.replays
-                statistics.idempotencyConflicts += tally.conflicts
-                statistics.idempotencyRefusals += tally.refusals
-                statistics.idempotencyPurged += purged?.deleted ?? 0
-            }
-            statistics.idempotencyEntries = idempotency.count
-            statistics.outboxBacklog = outboxBacklog
-        }
-        if let metrics {
-            publish(
-                to: metrics, batchSize: size(of: items, step: step), commitNanoseconds: commitNanoseconds,
-                committed: failure == nil, committedAtMs: committedAtMs, expiredDeadlines: expiredDeadlines)
-        }
-
-        // Only now, after COMMIT returned (or the batch failed), does anyone hear of the outcome.
-        for (command, response) in answers {
-            if let response { command.completion(response) }
-        }
-        for (command, response) in stepAnswers {
-            command.completion(response)
-        }
-        for (request, result) in recounts {
-            request.result.fulfil(result)
-        }
-    }
-
     /// What running one command inside the batch produced.
     enum CommandResult {
-        /// The command is finished; this is its response, to be sent after COMMIT.
-        case answered(RenderedResponse)
+        /// The command is finished; this is its reply, to be sent after COMMIT, and whether the
+        /// contract keeps it for idempotent replay (`WriteOutcome.isStorable`).
+        case answered(Delivery, storable: Bool)
         /// An event creation that continues over later batches; it answers when its last chunk commits.
         case started(EventCreation)
         /// A duplicate claim of a creation still in progress; answered when that creation finishes.
@@ -284,7 +107,7 @@ final class WriterEngine {
     }
 
     /// Commands in a batch as the statistics count them: client commands plus the background step.
-    private func size(of items: [QueueItem], step: BackgroundJob?) -> Int {
+    func size(of items: [QueueItem], step: BackgroundJob?) -> Int {
         let commands = items.reduce(0) { count, item in
             if case .command = item { return count + 1 }
             return count
@@ -299,7 +122,7 @@ final class WriterEngine {
     /// — including a business failure, whose own savepoint has already rolled its work back — is
     /// stored in that savepoint with the entry added to memory, so a duplicate later in this batch
     /// replays it. If storing fails, the command's work goes too and it answers `storageFailure`.
-    private func run(_ command: WriteCommand, now: Int64) -> CommandResult {
+    func run(_ command: WriteCommand, now: Int64) -> CommandResult {
         guard let claim = command.idempotency else {
             let (result, operation, error) = execute(command, now: now)
             if let operation { tally.outcomes.append((operation, error)) }
@@ -314,8 +137,8 @@ final class WriterEngine {
                 let (result, operation, error) = execute(command, now: now)
                 executed = (operation, error)
                 switch result {
-                case .answered(let response):
-                    try remember(claim, response, nowMs: now)
+                case .answered(let delivery, let storable):
+                    if storable { try remember(claim, delivery.reply, nowMs: now) }
                 case .started(let creation):
                     pendingClaims[claim.scope] = creation
                     onUndo { [unowned self] in self.pendingClaims[claim.scope] = nil }
@@ -330,8 +153,18 @@ final class WriterEngine {
             undo(to: mark)
             record(error)
             if let operation = executed?.operation { tally.outcomes.append((operation, .storageFailure)) }
-            return .answered(command.render(.failed(.storageFailure)))
+            return Self.failed(command, .storageFailure)
         }
+    }
+
+    /// A command's answer for `error`, never stored.
+    static func failed(_ command: WriteCommand, _ error: DomainError) -> CommandResult {
+        .answered(Delivery(command.render(.failed(error))), storable: false)
+    }
+
+    /// A command's answer for `outcome`.
+    static func answer(_ command: WriteCommand, _ outcome: WriteOutcome) -> CommandResult {
+        .answered(Delivery(command.render(outcome)), storable: outcome.isStorable)
     }
 
     /// Runs `command`'s operation in its own savepoint; a failure undoes only this command and
@@ -344,6 +177,7 @@ final class WriterEngine {
         case .hold: .hold
         case .confirm: .confirm
         case .cancel: .cancel
+        case .extend: .extend
         }
         do {
             let result = try connection.withSavepoint("command") { () throws -> CommandResult in
@@ -351,11 +185,13 @@ final class WriterEngine {
                 case .createEvent(let spec):
                     return try beginCreation(spec, command: command, now: now)
                 case .hold(let request):
-                    return .answered(command.render(try hold(request, nowMs: now)))
+                    return Self.answer(command, try hold(request, nowMs: now))
                 case .confirm(let request):
-                    return .answered(command.render(try confirm(request, nowMs: now)))
+                    return Self.answer(command, try confirm(request, nowMs: now))
                 case .cancel(let request):
-                    return .answered(command.render(try cancel(request, nowMs: now)))
+                    return Self.answer(command, try cancel(request, nowMs: now))
+                case .extend(let request):
+                    return Self.answer(command, try extend(request, nowMs: now))
                 }
             }
             return (result, operation, nil)
@@ -363,9 +199,9 @@ final class WriterEngine {
             undo(to: mark)
             guard let domainError = error as? DomainError else {
                 record(error)
-                return (.answered(command.render(.failed(.storageFailure))), operation, .storageFailure)
+                return (Self.failed(command, .storageFailure), operation, .storageFailure)
             }
-            return (.answered(command.render(.failed(domainError))), operation, domainError)
+            return (Self.answer(command, .failed(domainError)), operation, domainError)
         }
     }
 
@@ -470,7 +306,7 @@ final class WriterEngine {
         try creation.insertNextChunk(connection, limit: configuration.seatsPerChunk)
         guard creation.isComplete else { return .started(creation) }
         let counts = try complete(creation)
-        return .answered(command.render(.eventCreated(event, counts)))
+        return Self.answer(command, .eventCreated(event, counts))
     }
 
     /// Marks the event complete and starts serving it from memory.
@@ -491,39 +327,41 @@ final class WriterEngine {
     // MARK: Background steps
 
     /// What one background step produced.
-    private enum StepOutcome {
+    enum StepOutcome {
         /// More steps to come; the job goes to the back of the line.
         case continuing(BackgroundJob)
-        /// A creation finished (or failed): its command's response, and a clean-up to run if it failed.
-        case answered(EventCreation, RenderedResponse, cleanup: EventPurge?)
+        /// A creation finished (or failed): its command's reply, whether it was stored, and a
+        /// clean-up to run if it failed.
+        case answered(EventCreation, Reply, stored: Bool, cleanup: EventPurge?)
         /// A clean-up finished.
         case done
     }
 
-    private func run(_ job: BackgroundJob, now: Int64) -> StepOutcome {
+    func run(_ job: BackgroundJob, now: Int64) -> StepOutcome {
         switch job {
         case .creation(let creation):
             let mark = undoLog.count
             do {
-                let response = try connection.withSavepoint("chunk") { () throws -> RenderedResponse? in
+                let reply = try connection.withSavepoint("chunk") { () throws -> Reply? in
                     try creation.insertNextChunk(connection, limit: configuration.seatsPerChunk)
                     guard creation.isComplete else { return nil }
                     let counts = try complete(creation)
-                    let response = creation.command.render(.eventCreated(creation.event, counts))
+                    let reply = creation.command.render(.eventCreated(creation.event, counts))
                     // Stored with the last chunk, so the claim becomes replayable as the event
                     // becomes visible.
                     if let claim = creation.command.idempotency {
-                        try remember(claim, response, nowMs: now)
+                        try remember(claim, reply, nowMs: now)
                     }
-                    return response
+                    return reply
                 }
-                guard let response else { return .continuing(job) }
-                return .answered(creation, response, cleanup: nil)
+                guard let reply else { return .continuing(job) }
+                return .answered(creation, reply, stored: true, cleanup: nil)
             } catch {
                 undo(to: mark)
                 record(error)
                 return .answered(
-                    creation, creation.command.render(.failed(.storageFailure)), cleanup: EventPurge(creation: creation))
+                    creation, creation.command.render(.failed(.storageFailure)), stored: false,
+                    cleanup: EventPurge(creation: creation))
             }
         case .purge(let purge):
             do {
@@ -542,6 +380,22 @@ final class WriterEngine {
     }
 
     // MARK: Start-up
+
+    /// The secret called `name`, made (32 random bytes from the kernel) and stored on first use.
+    private func secret(named name: String) throws -> [UInt8] {
+        if let stored = try connection.withStatement("SELECT value FROM server_secrets WHERE name = ?", { statement in
+            try statement.bind(1, name)
+            return try statement.step() ? statement.bytes(0) : nil
+        }) {
+            return stored
+        }
+        var generator = SystemRandomNumberGenerator()
+        let made = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        _ = try connection.inTransaction {
+            try connection.run("INSERT INTO server_secrets(name, value) VALUES (?, ?)", .text(name), .blob(made))
+        }
+        return made
+    }
 
     /// Deletes events whose creation never finished (the process stopped between chunks). Their
     /// creators never got a 201, so a retry with the same id must find the id free again.

@@ -25,7 +25,7 @@ extension WriterEngine {
         if let creation = pendingClaims[claim.scope] {
             guard creation.command.idempotency?.fingerprint == claim.fingerprint else {
                 tally.conflicts += 1
-                return .answered(command.render(.failed(.idempotencyConflict)))
+                return .answered(Delivery(command.render(.failed(.idempotencyConflict))), storable: false)
             }
             creation.waiters.append(command)
             onUndo { creation.waiters.removeLast() }
@@ -34,7 +34,7 @@ extension WriterEngine {
         guard let entry = idempotency.live(claim.scope, atMs: nowMs) else {
             guard idempotency.count < configuration.idempotencyEntriesMax else {
                 tally.refusals += 1
-                return .answered(command.render(.failed(.storageFailure)))
+                return .answered(Delivery(command.render(.failed(.storageFailure))), storable: false)
             }
             return nil
         }
@@ -43,51 +43,43 @@ extension WriterEngine {
         }
         guard row.fingerprint == claim.fingerprint else {
             tally.conflicts += 1
-            return .answered(command.render(.failed(.idempotencyConflict)))
+            return .answered(Delivery(command.render(.failed(.idempotencyConflict))), storable: false)
         }
-        guard let stored = IdempotencyRecord.decode(status: row.status, row.response) else {
-            throw breach("idempotency row \(entry.seq) does not hold a readable response")
+        guard let stored = IdempotencyRecord.decode(code: row.status, row.response) else {
+            throw breach("idempotency row \(entry.seq) does not hold a readable reply")
         }
         tally.replays += 1
-        return .answered(Self.replayed(stored))
+        return .answered(Delivery(stored, isReplay: true), storable: false)
     }
 
-    /// Stores `response` under `claim` when the contract keeps it (`IdempotencyRules.isStorable`):
-    /// appends the row in the caller's savepoint and adds the entry to memory, reversibly.
-    func remember(_ claim: IdempotencyClaim, _ response: RenderedResponse, nowMs: Int64) throws {
-        guard IdempotencyRules.isStorable(status: response.status) else { return }
-        // Only the first response of a scope counts; a later one would contradict what was replayed.
+    /// Stores `reply` under `claim` when the contract keeps it (`WriteOutcome.isStorable`): appends
+    /// the row in the caller's savepoint and adds the entry to memory, reversibly.
+    func remember(_ claim: IdempotencyClaim, _ reply: Reply, nowMs: Int64) throws {
+        // Only the first reply of a scope counts; a later one would contradict what was replayed.
         guard idempotency.live(claim.scope, atMs: nowMs) == nil else { return }
-        guard let blob = IdempotencyRecord.encode(response) else { return }
+        guard let blob = IdempotencyRecord.encode(reply) else { return }
         let (sum, overflow) = nowMs.addingReportingOverflow(configuration.idempotencyTTLMilliseconds)
         let expiresAtMs = overflow ? Int64.max : sum
         let seq = idempotency.nextSeq
         try IdempotencyQueries.insert(
-            connection, seq: seq, scope: claim.scope, fingerprint: claim.fingerprint, status: response.status,
+            connection, seq: seq, scope: claim.scope, fingerprint: claim.fingerprint, status: reply.code,
             response: blob, createdAtMs: nowMs, expiresAtMs: expiresAtMs)
         let previous = idempotency.insert(scope: claim.scope, seq: seq, expiresAtMs: expiresAtMs)
         onUndo { [unowned self] in self.idempotency.undoInsert(scope: claim.scope, previous: previous) }
     }
 
-    /// A stored response as a replay sends it: unchanged, plus `Idempotent-Replayed: true`.
-    static func replayed(_ stored: RenderedResponse) -> RenderedResponse {
-        var response = stored
-        response.headers.append(IdempotencyRules.replayedHeader)
-        return response
-    }
-
-    /// A creation has finished with `response` (its batch committed or failed): ends its pending
-    /// claim and answers the duplicates that waited. They replay a stored response; when nothing was
-    /// stored (the creation failed) they answer `storageFailure` too, and a retry will run afresh.
-    func finishWaiters(of creation: EventCreation, response: RenderedResponse) -> [(WriteCommand, RenderedResponse)] {
+    /// A creation has finished with `reply` (its batch committed or failed; `stored` says whether
+    /// the reply was kept): ends its pending claim and answers the duplicates that waited. They
+    /// replay the stored reply; when nothing was stored (the creation failed) they answer
+    /// `storageFailure` too, and a retry will run afresh.
+    func finishWaiters(of creation: EventCreation, reply: Reply, stored: Bool) -> [(WriteCommand, Delivery)] {
         guard let claim = creation.command.idempotency, pendingClaims[claim.scope] === creation else { return [] }
         pendingClaims[claim.scope] = nil
         let waiters = creation.waiters
         creation.waiters = []
-        let stored = IdempotencyRules.isStorable(status: response.status)
         if stored { tally.replays += waiters.count }
         return waiters.map { waiter in
-            (waiter, stored ? Self.replayed(response) : waiter.render(.failed(.storageFailure)))
+            (waiter, stored ? Delivery(reply, isReplay: true) : Delivery(waiter.render(.failed(.storageFailure))))
         }
     }
 
@@ -112,7 +104,7 @@ extension WriterEngine {
     /// Start-up: rebuilds the map from the table (every row, in `seq` order; expired rows only
     /// queue for the purge). Runs before the writer reports ready, so no retry can miss its entry.
     func loadIdempotency() throws {
-        let nowMs = configuration.nowMilliseconds()
+        let nowMs = configuration.clock.wallMilliseconds()
         try IdempotencyQueries.forEachRow(connection) { seq, scope, expiresAtMs in
             idempotency.restore(seq: seq, scope: scope, expiresAtMs: expiresAtMs, nowMs: nowMs)
         }

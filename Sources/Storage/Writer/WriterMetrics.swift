@@ -53,7 +53,7 @@ final class WriterMetrics {
 
     /// The operations `reservation_outcomes_total` distinguishes.
     enum Operation: String {
-        case hold, confirm, cancel, expire
+        case hold, confirm, cancel, extend, expire
     }
 
     private struct OutcomeKey: Hashable {

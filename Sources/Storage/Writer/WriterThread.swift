@@ -1,4 +1,3 @@
-import Dispatch
 import Reservations
 
 /// The writer thread's body: start-up, the batch loop until shutdown, then close.
@@ -22,7 +21,7 @@ struct WriterThread {
         shared.ready.store(true, ordering: .releasing)
         shared.startup.fulfil(.success(()))
 
-        var lastCheckpointNanoseconds = DispatchTime.now().uptimeNanoseconds
+        var lastCheckpointNanoseconds = configuration.clock.monotonicNanoseconds()
         while true {
             let (items, closed) = queue.take(limit: configuration.batchLimit, wait: nextWait(engine))
             if items.isEmpty && !engine.hasBackgroundWork {
@@ -30,7 +29,7 @@ struct WriterThread {
                 // before it reports ready; a final sweep here could only delay the exit.
                 if closed { break }
                 // Woken by the clock rather than a command: run a batch only when a hold is due.
-                guard engine.isExpiryDue(nowMs: configuration.nowMilliseconds()) else { continue }
+                guard engine.isExpiryDue(nowMs: configuration.clock.wallMilliseconds()) else { continue }
             }
             engine.runBatch(items)
             // Under sustained writes the checkpointer thread never finds the WAL fully copied at
@@ -38,7 +37,7 @@ struct WriterThread {
             // (and commits stall while it grows). A PASSIVE checkpoint here, between batches, runs
             // while no write is in flight: it copies only what the checkpointer has not copied yet,
             // and then the next BEGIN restarts the WAL from its start.
-            let now = DispatchTime.now().uptimeNanoseconds
+            let now = configuration.clock.monotonicNanoseconds()
             if now - lastCheckpointNanoseconds >= Self.checkpointIntervalNanoseconds {
                 lastCheckpointNanoseconds = now
                 engine.checkpointBetweenBatches()
@@ -60,7 +59,7 @@ struct WriterThread {
     private func nextWait(_ engine: WriterEngine) -> WriterQueue.Wait {
         if engine.hasBackgroundWork { return .none }
         guard let wakeMs = engine.expiryWakeMs() else { return .forever }
-        let sleepMs = wakeMs - configuration.nowMilliseconds()
+        let sleepMs = wakeMs - configuration.clock.wallMilliseconds()
         return sleepMs <= 0 ? .none : .milliseconds(min(sleepMs, configuration.maxIdleWaitMilliseconds))
     }
 
@@ -73,7 +72,7 @@ struct WriterThread {
             for item in items {
                 switch item {
                 case .command(let command):
-                    command.completion(command.render(.failed(.storageFailure)))
+                    command.completion(Delivery(command.render(.failed(.storageFailure))))
                 case .recount(let request):
                     request.result.fulfil(.failure(WriterError.stopped))
                 }

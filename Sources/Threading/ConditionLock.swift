@@ -1,5 +1,3 @@
-import CSQLite
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -12,13 +10,13 @@ import CSQLite
 /// thread signals (the writer waiting for commands, callers waiting for start-up or a recount).
 ///
 /// `Synchronization.Mutex` has no condition variable, hence this small wrapper.
-final class ConditionLock: @unchecked Sendable {
+public final class ConditionLock: @unchecked Sendable {
     // @unchecked Sendable: the pthread mutex and condition are made for use from any thread; they
     // live at fixed heap addresses from init to deinit, and nothing else is stored here.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         condition = .allocate(capacity: 1)
@@ -41,7 +39,7 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Runs `body` holding the mutex.
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
@@ -49,13 +47,13 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Releases the mutex until signalled; call only inside `withLock`, in a loop re-checking the
     /// predicate (wake-ups may be spurious).
-    func wait() {
+    public func wait() {
         pthread_cond_wait(condition, mutex)
     }
 
     /// Like `wait()`, but returns by `deadlineNanoseconds` on the monotonic clock at the latest;
     /// false when it returned because the deadline passed.
-    func wait(untilMonotonicNanoseconds deadlineNanoseconds: UInt64) -> Bool {
+    public func wait(untilMonotonicNanoseconds deadlineNanoseconds: UInt64) -> Bool {
         var deadline = timespec()
         deadline.tv_sec = Int(deadlineNanoseconds / 1_000_000_000)
         deadline.tv_nsec = Int(deadlineNanoseconds % 1_000_000_000)
@@ -63,77 +61,12 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Wakes one waiter.
-    func signal() {
+    public func signal() {
         pthread_cond_signal(condition)
     }
 
     /// Wakes every waiter.
-    func broadcast() {
+    public func broadcast() {
         pthread_cond_broadcast(condition)
-    }
-}
-
-/// Thread start and clock helpers for the storage threads.
-enum Threads {
-    /// Starts a joinable OS thread running `body`; `name` only labels the error if that fails.
-    static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SQLiteError) -> ThreadID {
-        final class Box: Sendable {
-            let body: @Sendable () -> Void
-            init(body: @escaping @Sendable () -> Void) { self.body = body }
-        }
-        let context = Unmanaged.passRetained(Box(body: body)).toOpaque()
-        var thread = ThreadID()
-        let rc = pthread_create(
-            &thread, nil,
-            { context in
-                // Balances passRetained, on the new thread.
-                Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
-                return nil
-            }, context)
-        guard rc == 0 else {
-            Unmanaged<Box>.fromOpaque(context).release()
-            throw SQLiteError(extendedCode: SQLITE_ERROR, message: "cannot start thread \(name): \(Platform.describe(errno: rc))")
-        }
-        return thread
-    }
-
-    /// Waits for `thread` to exit.
-    static func join(_ thread: ThreadID) {
-        pthread_join(thread, nil)
-    }
-
-    /// Monotonic nanoseconds, for measuring durations (never for timestamps that are stored).
-    static func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-    }
-}
-
-/// A value that one thread provides once and other threads wait for.
-final class OneShot<Value: Sendable>: @unchecked Sendable {
-    // @unchecked Sendable: `value` is read and written only while holding `lock`.
-    private let lock = ConditionLock()
-    private var value: Value?
-
-    /// Stores `value` (the first call wins) and wakes every waiter.
-    func fulfil(_ value: Value) {
-        lock.withLock {
-            if self.value == nil { self.value = value }
-            lock.broadcast()
-        }
-    }
-
-    /// Blocks until a value is there and returns it.
-    func wait() -> Value {
-        lock.withLock {
-            while value == nil { lock.wait() }
-            return value!
-        }
-    }
-
-    /// The value if it is there yet.
-    var current: Value? {
-        lock.withLock { value }
     }
 }
