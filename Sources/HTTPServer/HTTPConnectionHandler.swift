@@ -52,8 +52,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
         self.server = server
         self.connection = connection
         self.loopState = loopState
-        self.parser = RequestParser(limits: server.configuration.limits)
-        self.chunkedDecoder = ChunkedDecoder(limits: server.configuration.limits)
+        self.parser = RequestParser(limits: server.parserLimits)
+        self.chunkedDecoder = ChunkedDecoder(limits: server.parserLimits)
         connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
     }
 
@@ -127,12 +127,22 @@ final class HTTPConnectionHandler: ConnectionHandler {
                     }
                     return
                 case .failed(let error):
+                    if error.kind == .payloadTooLarge, case .contentLength(let length) = head.framing,
+                        refuseOversizedBody(declared: length, bytes: connection.input.readable)
+                    {
+                        return
+                    }
                     failRequest(error)
                     return
                 case .complete:
                     parser.reset()
                     continueSent = false
                     switch head.framing {
+                    case .contentLength(let length) where length > configuration.limits.bodyBytesMax:
+                        // Larger than the server's limit but within the largest a route allows:
+                        // only that route may take it, and the body is refused before it is read.
+                        if refuseOversizedBody(declared: length, bytes: connection.input.readable) { return }
+                        state = .body
                     case .none, .contentLength:
                         state = .body
                     case .chunked:
@@ -141,7 +151,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
                         chunkedHead.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<head.length]))
                         connection.input.consume(head.length)
                         chunkedBody.removeAll(keepingCapacity: true)
-                        chunkedDecoder = ChunkedDecoder(limits: configuration.limits)
+                        chunkedDecoder = ChunkedDecoder(limits: server.parserLimits)
                         state = .chunked
                     }
                 }
@@ -170,6 +180,11 @@ final class HTTPConnectionHandler: ConnectionHandler {
                     connection.setDeadline(inMilliseconds: configuration.headTimeoutMilliseconds)
                     return
                 case .failed(let error):
+                    if error.kind == .payloadTooLarge {
+                        let headBytes = chunkedHead
+                        let refused = headBytes.withUnsafeBytes { refuseOversizedBody(declared: nil, bytes: $0) }
+                        if refused { return }
+                    }
                     failRequest(error)
                     return
                 case .complete(let consumed):
@@ -206,6 +221,14 @@ final class HTTPConnectionHandler: ConnectionHandler {
         connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
         beginRecord(bytes: bytes)
         switch server.router.match(head.method, path: head.path, in: bytes, parameters: &parameters) {
+        case .found(let route) where body.count > server.bodyBytesMax(route):
+            // A chunked body over the route's limit (a declared length was refused before reading).
+            record.route = route.template
+            record.routeIndex = route.index
+            let response = server.bodyRefusal(route) { limit in
+                errorResponse(status: 413, code: "PAYLOAD_TOO_LARGE", message: "body larger than \(limit) bytes", bytes: bytes)
+            }
+            write(response, keepAlive: keepAlive, isHead: isHead)
         case .found(let route):
             record.route = route.template
             record.routeIndex = route.index
@@ -262,6 +285,29 @@ final class HTTPConnectionHandler: ConnectionHandler {
         let path = head.path.isEmpty ? "" : String(decoding: UnsafeRawBufferPointer(rebasing: bytes[head.path.start..<head.path.end]), as: UTF8.self)
         let body = ErrorBody.make(code: code, message: message, path: path, traceID: record.traceID, timestampMilliseconds: connection.loop.wallMilliseconds)
         return HTTPResponse(status: status, headers: headers, body: body)
+    }
+
+    /// Refuses a body over the limit of the route it is for (`bytes` holds the head), before reading
+    /// the rest of it, and closes (the unread body would otherwise be read as the next request).
+    /// False when the route takes a body of the `declared` length; a nil length is a chunked body
+    /// already over every limit.
+    private func refuseOversizedBody(declared length: Int?, bytes raw: UnsafeRawBufferPointer) -> Bool {
+        var parameters = PathParameters()
+        var route: Route?
+        if case .found(let found) = server.router.match(head.method, path: head.path, in: raw, parameters: &parameters) {
+            route = found
+        }
+        if let length, length <= server.bodyBytesMax(route) { return false }
+        beginRecord(bytes: raw)
+        record.route = route?.template ?? "UNPARSEABLE"
+        record.routeIndex = route?.index ?? server.router.routeCount + 2
+        let response = server.bodyRefusal(route) { limit in
+            errorResponse(status: 413, code: "PAYLOAD_TOO_LARGE", message: "body larger than \(limit) bytes", bytes: raw)
+        }
+        state = .closing
+        write(response, keepAlive: false, isHead: head.method == .head)
+        connection.input.clear()
+        return true
     }
 
     /// Answers a request that cannot be parsed or framed, then closes (its framing is unknown).

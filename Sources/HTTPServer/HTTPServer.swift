@@ -21,6 +21,9 @@ public struct HTTPServerConfiguration: Sendable {
 public final class HTTPServer: EventLoopService {
     public let router: Router
     public let configuration: HTTPServerConfiguration
+    /// The parser's limits: the configured ones, with the body limit raised to the largest any
+    /// route allows (each route's own limit is checked once the route is known).
+    let parserLimits: HTTPLimits
     private let loopStates: [LoopState]
     private let sleepHook: (@Sendable (Int) -> Void)?
     let observability: HTTPObservability?
@@ -30,9 +33,23 @@ public final class HTTPServer: EventLoopService {
                 loopWillSleep: (@Sendable (Int) -> Void)? = nil) {
         self.router = router
         self.configuration = configuration
+        var limits = configuration.limits
+        limits.bodyBytesMax = max(limits.bodyBytesMax, router.routes.compactMap(\.body?.bytesMax).max() ?? 0)
+        self.parserLimits = limits
         self.observability = observability
         self.loopStates = (0..<loopCount).map { _ in LoopState() }
         self.sleepHook = loopWillSleep
+    }
+
+    /// The largest body `route` takes.
+    func bodyBytesMax(_ route: Route?) -> Int {
+        route?.body?.bytesMax ?? configuration.limits.bodyBytesMax
+    }
+
+    /// The answer to a body of more than `bodyBytesMax(route)` bytes.
+    func bodyRefusal(_ route: Route?, error: (Int) -> HTTPResponse) -> HTTPResponse {
+        let limit = bodyBytesMax(route)
+        return route?.body?.refusal(limit) ?? error(limit)
     }
 
     public func makeHandler(for connection: Connection) -> ConnectionHandler {

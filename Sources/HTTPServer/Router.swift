@@ -39,18 +39,36 @@ public struct Route: Sendable {
     public let handler: HTTPHandler
     /// Index of the route, dense from 0, for per-route metrics arrays.
     public let index: Int
+    /// The largest body this route takes, when it differs from the server's `--body-bytes-max`.
+    public let body: BodyPolicy?
+}
+
+/// A route's own body limit and how it refuses a larger body (in its own wire format, e.g. an RPC
+/// error), instead of the server's generic 413.
+public struct BodyPolicy: Sendable {
+    /// Largest body in bytes.
+    public var bytesMax: Int
+    /// The answer to a body over `bytesMax` (given the limit); the connection closes after it when
+    /// the body was not read.
+    public var refusal: @Sendable (_ bytesMax: Int) -> HTTPResponse
+
+    public init(bytesMax: Int, refusal: @escaping @Sendable (_ bytesMax: Int) -> HTTPResponse) {
+        self.bytesMax = bytesMax
+        self.refusal = refusal
+    }
 }
 
 /// Collects routes while the server is being built; `build()` compiles them into an immutable
 /// `Router` and refuses ambiguous or duplicate routes at start-up.
 public struct RouterBuilder {
-    private var routes: [(method: HTTPMethod, template: String, handler: HTTPHandler)] = []
+    private var routes: [(method: HTTPMethod, template: String, body: BodyPolicy?, handler: HTTPHandler)] = []
 
     public init() {}
 
-    /// Registers `handler` for `method` on a template such as `/v1/reservations/{reservationId}`.
-    public mutating func add(_ method: HTTPMethod, _ template: String, _ handler: @escaping HTTPHandler) {
-        routes.append((method, template, handler))
+    /// Registers `handler` for `method` on a template such as `/v1/reservations/{reservationId}`;
+    /// `body` gives the route its own body limit.
+    public mutating func add(_ method: HTTPMethod, _ template: String, body: BodyPolicy? = nil, _ handler: @escaping HTTPHandler) {
+        routes.append((method, template, body, handler))
     }
 
     public struct BuildError: Error, CustomStringConvertible {
@@ -60,7 +78,7 @@ public struct RouterBuilder {
     public func build() throws(BuildError) -> Router {
         var shapes: [Router.Shape] = []
         var index = 0
-        for (method, template, handler) in routes {
+        for (method, template, body, handler) in routes {
             guard template.hasPrefix("/") else { throw BuildError(description: "route \(template) must start with /") }
             let segments = try Self.segments(of: template)
             if let existing = shapes.firstIndex(where: { $0.segments == segments }) {
@@ -70,9 +88,10 @@ public struct RouterBuilder {
                 guard !shapes[existing].routes.contains(where: { $0.method == method }) else {
                     throw BuildError(description: "\(method) \(template) is registered twice")
                 }
-                shapes[existing].routes.append(Route(method: method, template: template, handler: handler, index: index))
+                shapes[existing].routes.append(Route(method: method, template: template, handler: handler, index: index, body: body))
             } else {
-                shapes.append(Router.Shape(template: template, segments: segments, routes: [Route(method: method, template: template, handler: handler, index: index)]))
+                let route = Route(method: method, template: template, handler: handler, index: index, body: body)
+                shapes.append(Router.Shape(template: template, segments: segments, routes: [route]))
             }
             index += 1
         }

@@ -57,6 +57,33 @@ import Testing
         try expectErrorAndClose(Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count + 1)\r\n\r\n".utf8), status: 413, code: "PAYLOAD_TOO_LARGE", server: server)
     }
 
+    @Test func routeBodyLimit_letsOneRouteTakeMore_andRefusesInItsOwnWords() throws {
+        let server = try TestServer { $0.limits.bodyBytesMax = 64 * 1024 }
+        let body = [UInt8](repeating: 0x61, count: 100 * 1024)
+        let client = try TestClient(port: server.port)
+        try client.send(Array("POST /large HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+        let taken = try client.readResponse()
+        #expect(taken.status == 200 && taken.bodyText == "102400 bytes")
+        // The same body is still too large for every other route.
+        try expectErrorAndClose(Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n".utf8),
+                                status: 413, code: "PAYLOAD_TOO_LARGE", server: server)
+        // Over the route's own limit: its refusal, from the declared length, then close.
+        let refused = try TestClient(port: server.port)
+        try refused.send("POST /large HTTP/1.1\r\nHost: t\r\nContent-Length: \(128 * 1024 + 1)\r\n\r\n")
+        let answer = try refused.readResponse()
+        #expect(answer.status == 429 && answer.bodyText == "too large for 131072")
+        #expect(refused.isClosedByPeer())
+        // A chunked body over the server's limit on an ordinary route is read, refused, and the
+        // connection stays usable (its framing is intact).
+        let chunked = try TestClient(port: server.port)
+        let chunk = String(repeating: "b", count: 40 * 1024)
+        let hex = String(chunk.utf8.count, radix: 16)
+        try chunked.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n")
+        #expect(try chunked.readResponse().status == 413)
+        try chunked.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try chunked.readResponse().status == 200)
+    }
+
     @Test(arguments: [
         "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
         "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n",

@@ -20,6 +20,13 @@ final class TestServer {
         routes.add(.post, "/echo") { context in
             .respond(HTTPResponse(status: 200, contentType: .text, body: Array(context.body)))
         }
+        // Takes bodies up to 128 KiB, and refuses larger ones in its own words.
+        let large = BodyPolicy(bytesMax: 128 * 1024) { limit in
+            HTTPResponse(status: 429, contentType: .text, body: Array("too large for \(limit)".utf8))
+        }
+        routes.add(.post, "/large", body: large) { context in
+            .respond(HTTPResponse(status: 200, contentType: .text, body: Array("\(context.body.count) bytes".utf8)))
+        }
         // Answered later from another thread, after `delayMs` milliseconds.
         routes.add(.get, "/deferred") { context in
             guard let promise = context.deferResponse() else { return .respond(HTTPResponse(status: 503, body: [])) }
