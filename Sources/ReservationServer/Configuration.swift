@@ -20,6 +20,9 @@ struct Configuration: Sendable {
     var writerBatchLimit = 512
     var accessLogSampleRate = 1.0
     var holdPolicy = HoldPolicy()
+    /// `--max-hold-seconds` when given; otherwise holds may live 600 s, or as long as one hold when
+    /// `--hold-seconds` is longer.
+    var maxHoldMilliseconds: Int64?
     var quantityMax = 10
     var idempotencyTTLMilliseconds: Int64 = 300_000
     var expiryTickMilliseconds: Int64 = 10
@@ -30,7 +33,7 @@ struct Configuration: Sendable {
         if http.limits.requestLineBytesMax < 16 { return "--request-line-bytes-max must be at least 16" }
         if http.limits.headerBlockBytesMax < 64 { return "--header-block-bytes-max must be at least 64" }
         if http.pendingOutputBytesMax < 4096 { return "--pending-output-bytes-max must be at least 4096" }
-        if holdPolicy.maxHoldMilliseconds < holdPolicy.holdMilliseconds {
+        if let maxHoldMilliseconds, maxHoldMilliseconds < holdPolicy.holdMilliseconds {
             return "--max-hold-seconds must be at least --hold-seconds"
         }
         return nil
@@ -88,8 +91,8 @@ enum ConfigurationParser {
         OptionSpec(flag: "--max-hold-extensions", environment: "MAX_HOLD_EXTENSIONS", valueName: "N", help: "how often one hold may be extended (default 1)") { config, value throws(ConfigurationError) in
             config.holdPolicy.maxExtensions = try integer(value, "--max-hold-extensions", 0...100)
         },
-        OptionSpec(flag: "--max-hold-seconds", environment: "MAX_HOLD_SECONDS", valueName: "SECONDS", help: "latest deadline an extended hold may reach, counted from its creation (default 600)") { config, value throws(ConfigurationError) in
-            config.holdPolicy.maxHoldMilliseconds = Int64((try decimal(value, "--max-hold-seconds", 0.01...604_800) * 1000).rounded())
+        OptionSpec(flag: "--max-hold-seconds", environment: "MAX_HOLD_SECONDS", valueName: "SECONDS", help: "latest deadline an extended hold may reach, counted from its creation (default 600, or --hold-seconds when longer)") { config, value throws(ConfigurationError) in
+            config.maxHoldMilliseconds = Int64((try decimal(value, "--max-hold-seconds", 0.01...604_800) * 1000).rounded())
         },
         OptionSpec(flag: "--expiry-tick-ms", environment: "EXPIRY_TICK_MS", valueName: "MS", help: "resolution of the hold-expiry timer wheel; an idle server expires a hold at most this late (default 10)") { config, value throws(ConfigurationError) in
             config.expiryTickMilliseconds = Int64(try integer(value, "--expiry-tick-ms", 1...1000))
@@ -184,6 +187,8 @@ enum ConfigurationParser {
             try option.apply(&configuration, value!)
         }
         if let problem = configuration.validate() { throw ConfigurationError(description: problem) }
+        configuration.holdPolicy.maxHoldMilliseconds =
+            configuration.maxHoldMilliseconds ?? max(HoldPolicy().maxHoldMilliseconds, configuration.holdPolicy.holdMilliseconds)
         return .run(configuration)
     }
 
