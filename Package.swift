@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "Metrics", swiftSettings: strict),
         .target(name: "Crypto", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
+        .target(name: "Compression", swiftSettings: hot),
         .target(name: "Logging", dependencies: ["JSON", "Timing"], swiftSettings: strict),
 
         // Transport: sockets and loops, then HTTP/1.1 bytes, then the server that joins them.
