@@ -55,6 +55,8 @@ let package = Package(
 
         // libFuzzer entry point for the HTTP/1.1 parser (see Sources/HTTP1Fuzz/Fuzz.swift).
         .executableTarget(name: "HTTP1Fuzz", dependencies: ["HTTP1"], exclude: ["http.dict", "seeds"], swiftSettings: strict),
+        // libFuzzer entry point for the gzip, zlib and DEFLATE decoders (see Sources/InflateFuzz/Fuzz.swift).
+        .executableTarget(name: "InflateFuzz", dependencies: ["Compression"], exclude: ["seeds"], swiftSettings: strict),
 
         // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
