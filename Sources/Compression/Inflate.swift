@@ -4,7 +4,8 @@
 /// output never grows past `maxOutputBytes`: a stream that would decode to more fails with
 /// `.outputTooLarge` as soon as it has produced that much, so a small "bomb" cannot make the caller
 /// allocate more than the limit. Input that follows the end of the stream is an error
-/// (`.trailingData`), since a request body holds one stream and nothing else.
+/// (`.trailingData`), since a request body holds one stream and nothing else. A negative
+/// `maxOutputBytes` is a programming error and stops the process.
 public enum Inflate {
     /// Decodes a gzip stream (RFC 1952): each member's header (FTEXT, FHCRC, FEXTRA, FNAME,
     /// FCOMMENT), DEFLATE data, CRC-32 and ISIZE are checked.
