@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "Metrics", swiftSettings: strict),
         .target(name: "Crypto", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
+        .target(name: "Compression", swiftSettings: hot),
         .target(name: "Logging", dependencies: ["JSON", "Timing", "Threading"], swiftSettings: strict),
 
         // Transport: sockets and loops, then HTTP/1.1 bytes, then the server that joins them.
@@ -58,6 +59,8 @@ let package = Package(
 
         // libFuzzer entry point for the HTTP/1.1 parser (see Sources/HTTP1Fuzz/Fuzz.swift).
         .executableTarget(name: "HTTP1Fuzz", dependencies: ["HTTP1"], exclude: ["http.dict", "seeds"], swiftSettings: strict),
+        // libFuzzer entry point for the gzip, zlib and DEFLATE decoders (see Sources/InflateFuzz/Fuzz.swift).
+        .executableTarget(name: "InflateFuzz", dependencies: ["Compression"], exclude: ["seeds"], swiftSettings: strict),
 
         // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -65,6 +68,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["make-fixtures.py"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Bytes", "CLinux"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
