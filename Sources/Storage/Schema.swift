@@ -160,15 +160,25 @@ public enum Schema {
             -- How often a hold's deadline was moved; the policy caps it.
             ALTER TABLE reservations ADD COLUMN extensions_used INTEGER NOT NULL DEFAULT 0
                 CHECK (extensions_used >= 0);
-            -- Index: GET /v1/reservations lists one caller's reservations newest first, a range read
-            -- by (user, key) instead of a scan. A hold inserts one entry; statuses are filtered while
-            -- reading (a HOLD past its deadline reads as EXPIRED), so status changes cost nothing here.
-            CREATE INDEX reservations_by_user ON reservations(user_id, key);
-            -- Secrets the server makes for itself once and keeps across restarts (the key that signs
-            -- listing cursors, so a cursor survives a restart but cannot be forged).
-            CREATE TABLE server_secrets(
-                name TEXT PRIMARY KEY,
-                value BLOB NOT NULL
+            -- GET /v1/reservations lists one caller's reservations newest first: a range read by
+            -- (user, key) instead of a scan. Not an index on reservations: an index entry per hold
+            -- would land on the caller's own page, one more page written per hold for every distinct
+            -- caller in a batch. The writer copies new reservations here in key order every few
+            -- thousand holds or every second instead (`ListingIndex`), so one page takes many rows
+            -- of a caller; readers find the rows not copied yet by a short range read of the newest
+            -- reservations, above `listing_copied_through` in server_state.
+            CREATE TABLE reservations_by_user(
+                user_id TEXT NOT NULL,
+                key INTEGER NOT NULL,
+                PRIMARY KEY (user_id, key)
             ) WITHOUT ROWID;
+            -- Small named values the server keeps for itself: the key that signs listing cursors (so a
+            -- cursor survives a restart but cannot be forged) and the listing copy's progress.
+            CREATE TABLE server_state(
+                name TEXT PRIMARY KEY,
+                value NOT NULL
+            ) WITHOUT ROWID;
+            -- Reservations made before this version are copied at the first start-up.
+            INSERT INTO server_state(name, value) VALUES ('listing_copied_through', 0);
             """)
 }

@@ -24,9 +24,9 @@ import Testing
             #expect(
                 try names(connection, "table")
                     == ["schema_migrations", "events", "sections", "seats", "reservations", "orders",
-                        "idempotency_keys", "outbox", "server_secrets"])
+                        "idempotency_keys", "outbox", "reservations_by_user", "server_state"])
             // Explicit indexes; UNIQUE constraints add their own automatic ones.
-            #expect(try names(connection, "index") == ["reservations_live_holds", "outbox_pending", "reservations_by_user"])
+            #expect(try names(connection, "index") == ["reservations_live_holds", "outbox_pending"])
             let seatsSQL = try scalarText(connection, "SELECT sql FROM sqlite_schema WHERE name = 'seats'")
             #expect(seatsSQL.contains("WITHOUT ROWID"))
             #expect(

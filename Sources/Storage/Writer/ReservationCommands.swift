@@ -67,6 +67,7 @@ extension WriterEngine {
         let reservation = plan.reservation
 
         let key = try ReservationQueries.insert(connection, reservation, eventKey: event.key)
+        tally.newestReservationKey = key
         try change(plan.seats, .hold, reservationKey: key, reservationID: reservation.id, in: event)
         try appendOutbox(.reservationCreated, reservation, traceparent: request.traceparent, nowMs: nowMs)
 

@@ -24,6 +24,8 @@ struct Batch {
     var expiredDeadlines: [Int64] = []
     /// Expired idempotency rows this batch deleted; memory forgets them once the batch commits.
     var purged: (count: Int, deleted: Int)?
+    /// The last reservation key this batch copied into `reservations_by_user`, if it copied any.
+    var listingCopiedThrough: Int64?
     /// How long COMMIT took, when it succeeded.
     var commitNanoseconds: UInt64?
     /// When COMMIT returned (wall-clock ms), for expiry lateness.
@@ -47,6 +49,7 @@ extension WriterEngine {
         begin(&batch)
         runItems(items, in: &batch)
         runStep(&batch)
+        copyListing(&batch)
         commit(&batch)
         if batch.failure == nil { settleCommitted(&batch) } else { settleFailed(&batch) }
         report(batch, size: size(of: items, step: batch.step))
@@ -113,6 +116,26 @@ extension WriterEngine {
         do { try checkTransaction("a background step") } catch { batch.failure = error }
     }
 
+    /// Copies due reservations into `reservations_by_user` (see `ListingIndex`). A failure leaves them
+    /// for a later batch and fails nothing else, unless it cost the transaction.
+    private func copyListing(_ batch: inout Batch) {
+        guard batch.failure == nil, let keys = listing.due(atMs: batch.nowMs) else { return }
+        do {
+            try connection.withSavepoint("listing") {
+                try ListingIndex.copy(connection, after: keys.lowerBound - 1, through: keys.upperBound)
+            }
+            batch.listingCopiedThrough = keys.upperBound
+        } catch {
+            record(error)
+            do { try checkTransaction("the listing copy") } catch { batch.failure = error }
+        }
+    }
+
+    /// Whether the idle writer should run a batch (with no commands) to copy listing rows at `nowMs`.
+    func isListingCopyDue(nowMs: Int64) -> Bool {
+        listing.due(atMs: nowMs) != nil
+    }
+
     private func commit(_ batch: inout Batch) {
         guard batch.failure == nil else { return }
         let start = configuration.clock.monotonicNanoseconds()
@@ -130,6 +153,8 @@ extension WriterEngine {
         discardUndoLog()
         expiryRetryNotBeforeMs = Int64.min
         if let purged = batch.purged { idempotency.dropPurged(purged.count) }
+        if let key = tally.newestReservationKey { listing.committed(newestKey: key, atMs: batch.committedAtMs) }
+        if let key = batch.listingCopiedThrough { listing.copied(through: key, atMs: batch.committedAtMs) }
         background.append(contentsOf: batch.started.map { .creation($0) })
         switch batch.stepOutcome {
         case .continuing(let job):

@@ -45,6 +45,8 @@ final class WriterEngine {
     var outboxBacklog = 0
     /// What the current batch did, for statistics and metrics once its fate is known.
     var tally = BatchTally()
+    /// The copy of new reservations into `reservations_by_user`.
+    var listing = ListingIndex()
     /// The Prometheus series, when configured.
     let metrics: WriterMetrics?
 
@@ -66,6 +68,7 @@ final class WriterEngine {
             try loadLiveHolds()
             try expireOverdueHolds()
             try loadIdempotency()
+            try listing.load(connection)
             outboxBacklog = Int(try ReservationQueries.pendingOutboxCount(connection))
             let cursorKey = try secret(named: Writer.cursorKeyName)
             shared.cursorKey.withLock { $0 = cursorKey }
@@ -383,7 +386,7 @@ final class WriterEngine {
 
     /// The secret called `name`, made (32 random bytes from the kernel) and stored on first use.
     private func secret(named name: String) throws -> [UInt8] {
-        if let stored = try connection.withStatement("SELECT value FROM server_secrets WHERE name = ?", { statement in
+        if let stored = try connection.withStatement("SELECT value FROM server_state WHERE name = ?", { statement in
             try statement.bind(1, name)
             return try statement.step() ? statement.bytes(0) : nil
         }) {
@@ -392,7 +395,7 @@ final class WriterEngine {
         var generator = SystemRandomNumberGenerator()
         let made = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         _ = try connection.inTransaction {
-            try connection.run("INSERT INTO server_secrets(name, value) VALUES (?, ?)", .text(name), .blob(made))
+            try connection.run("INSERT INTO server_state(name, value) VALUES (?, ?)", .text(name), .blob(made))
         }
         return made
     }

@@ -13,6 +13,8 @@ struct BatchTally {
     var refusals = 0
     /// Storage keys of events whose seat counts may have changed.
     var touchedEvents: Set<Int64> = []
+    /// The key of the newest reservation the batch inserted.
+    var newestReservationKey: Int64?
 }
 
 // Idempotency on the writer thread (API.md, "Idempotency"; `IdempotencyIndex` explains the storage).

@@ -28,8 +28,10 @@ struct WriterThread {
                 // Holds still live at shutdown are left to the next start-up, which expires them
                 // before it reports ready; a final sweep here could only delay the exit.
                 if closed { break }
-                // Woken by the clock rather than a command: run a batch only when a hold is due.
-                guard engine.isExpiryDue(nowMs: configuration.clock.wallMilliseconds()) else { continue }
+                // Woken by the clock rather than a command: run a batch only when a hold is due or
+                // listing rows wait to be copied.
+                let nowMs = configuration.clock.wallMilliseconds()
+                guard engine.isExpiryDue(nowMs: nowMs) || engine.isListingCopyDue(nowMs: nowMs) else { continue }
             }
             engine.runBatch(items)
             // Under sustained writes the checkpointer thread never finds the WAL fully copied at
@@ -58,7 +60,8 @@ struct WriterThread {
     /// when no hold is live.
     private func nextWait(_ engine: WriterEngine) -> WriterQueue.Wait {
         if engine.hasBackgroundWork { return .none }
-        guard let wakeMs = engine.expiryWakeMs() else { return .forever }
+        let wakes = [engine.expiryWakeMs(), engine.listing.wakeMs].compactMap { $0 }
+        guard let wakeMs = wakes.min() else { return .forever }
         let sleepMs = wakeMs - configuration.clock.wallMilliseconds()
         return sleepMs <= 0 ? .none : .milliseconds(min(sleepMs, configuration.maxIdleWaitMilliseconds))
     }
