@@ -38,6 +38,9 @@ let package = Package(
         .target(name: "HTTP1", dependencies: ["Bytes", "Timing"], swiftSettings: hot),
         .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Bytes", "JSON", "Timing", "Metrics", "Logging"], swiftSettings: hot),
 
+        // Protocol Buffers: the binary encoding and proto3 JSON for the messages of proto/.
+        .target(name: "Protobuf", dependencies: ["JSON", "Timing"], swiftSettings: hot),
+
         // Domain and storage.
         .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Metrics"], swiftSettings: strict),
