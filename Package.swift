@@ -64,6 +64,8 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        // make-fixtures.py and testdata/ generate Fixtures.swift with protobuf's Python library.
+        .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "JSON"], exclude: ["make-fixtures.py", "testdata"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Bytes", "CLinux"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
