@@ -57,6 +57,8 @@ let package = Package(
 
         // libFuzzer entry point for the HTTP/1.1 parser (see Sources/HTTP1Fuzz/Fuzz.swift).
         .executableTarget(name: "HTTP1Fuzz", dependencies: ["HTTP1"], exclude: ["http.dict", "seeds"], swiftSettings: strict),
+        // libFuzzer entry point for the protobuf binary and JSON decoders (see Sources/ProtobufFuzz/Fuzz.swift).
+        .executableTarget(name: "ProtobufFuzz", dependencies: ["Protobuf"], exclude: ["seeds"], swiftSettings: strict),
 
         // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
