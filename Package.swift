@@ -40,6 +40,9 @@ let package = Package(
         .target(name: "HTTP1", dependencies: ["Bytes", "Timing"], swiftSettings: hot),
         .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Bytes", "JSON", "Timing", "Metrics", "Logging"], swiftSettings: hot),
 
+        // Protocol Buffers: the binary encoding and proto3 JSON for the messages of proto/.
+        .target(name: "Protobuf", dependencies: ["JSON", "Timing"], swiftSettings: hot),
+
         // Domain and storage.
         .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Threading", "Metrics"], swiftSettings: strict),
@@ -61,6 +64,8 @@ let package = Package(
         .executableTarget(name: "HTTP1Fuzz", dependencies: ["HTTP1"], exclude: ["http.dict", "seeds"], swiftSettings: strict),
         // libFuzzer entry point for the gzip, zlib and DEFLATE decoders (see Sources/InflateFuzz/Fuzz.swift).
         .executableTarget(name: "InflateFuzz", dependencies: ["Compression"], exclude: ["seeds"], swiftSettings: strict),
+        // libFuzzer entry point for the protobuf binary and JSON decoders (see Sources/ProtobufFuzz/Fuzz.swift).
+        .executableTarget(name: "ProtobufFuzz", dependencies: ["Protobuf"], exclude: ["seeds"], swiftSettings: strict),
 
         // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -69,6 +74,8 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["make-fixtures.py"]),
+        // make-fixtures.py and testdata/ generate Fixtures.swift with protobuf's Python library.
+        .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "JSON"], exclude: ["make-fixtures.py", "testdata"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Bytes", "CLinux"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),

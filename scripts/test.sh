@@ -16,6 +16,11 @@ if [ $status -ne 0 ]; then
     exit $status
 fi
 
+echo "== proto/: lint, and the generated descriptor set and test fixtures are current"
+buf lint proto
+bash scripts/gen-proto.sh --check
+python3 Tests/ProtobufTests/make-fixtures.py --check
+
 echo "== release build"
 swift build -c release --product reservation-server
 for script in scripts/smoke-*.sh; do
