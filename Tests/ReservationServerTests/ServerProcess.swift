@@ -30,7 +30,11 @@ final class ServerProcess {
             throw Failure(description: "\(Self.binaryURL.path) is missing: run `swift build` before `swift test`")
         }
         process.executableURL = Self.binaryURL
-        process.arguments = arguments
+        // Each process gets a database of its own, never the developer's ./data.
+        let hasDatabase = arguments.contains { $0 == "--db" || $0.hasPrefix("--db=") } || environment["DB_PATH"] != nil
+        process.arguments = hasDatabase
+            ? arguments
+            : arguments + ["--db", FileManager.default.temporaryDirectory.appendingPathComponent("process-\(UUID().uuidString)/r.db").path]
         var env = ProcessInfo.processInfo.environment
         for key in ["SERVER_PORT", "SERVER_HOST", "THREADS", "LOG_LEVEL", "DB_PATH", "DEMO"] { env.removeValue(forKey: key) }
         env.merge(environment) { _, new in new }
