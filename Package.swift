@@ -41,14 +41,14 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Bytes", "JSON", "Timing", "Metrics", "Logging"], swiftSettings: hot),
 
         // Protocol Buffers: the binary encoding and proto3 JSON for the messages of proto/.
-        .target(name: "Protobuf", dependencies: ["JSON", "Timing"], swiftSettings: hot),
+        .target(name: "Protobuf", dependencies: ["Bytes", "JSON", "Timing"], swiftSettings: hot),
 
         // Domain and storage.
         .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Threading", "Metrics"], swiftSettings: strict),
 
         // The one service every door calls: callers, validation, idempotency claims, reads and writes.
-        .target(name: "Service", dependencies: ["Reservations", "Crypto", "Timing"], swiftSettings: strict),
+        .target(name: "Service", dependencies: ["Reservations", "Bytes", "Crypto", "Timing"], swiftSettings: strict),
 
         // REST handlers: JSON shapes in and out, error mapping.
         .target(name: "API", dependencies: ["Service", "HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
@@ -70,6 +70,7 @@ let package = Package(
         // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
+        .testTarget(name: "BytesTests", dependencies: ["Bytes"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

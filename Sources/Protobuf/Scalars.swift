@@ -1,3 +1,4 @@
+import Bytes
 import JSON
 
 /// A Swift type that stores one proto3 scalar field: how its value is encoded (without the tag)
