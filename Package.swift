@@ -50,13 +50,19 @@ let package = Package(
         // The one service every door calls: callers, validation, idempotency claims, reads and writes.
         .target(name: "Service", dependencies: ["Reservations", "Bytes", "Crypto", "Timing"], swiftSettings: strict),
 
+        // The RPC interface, transport-neutral: methods, messages in and out, status codes.
+        .target(name: "RPC", dependencies: ["Service", "Reservations", "Protobuf", "Crypto", "Timing"], swiftSettings: strict),
+
+        // Connect unary on the REST port: HTTP/1.1 in, RPC calls, Connect responses out.
+        .target(name: "Connect", dependencies: ["RPC", "Service", "Reservations", "Protobuf", "Compression", "HTTPServer", "HTTP1", "JSON", "Bytes", "Timing"], swiftSettings: strict),
+
         // REST handlers: JSON shapes in and out, error mapping.
         .target(name: "API", dependencies: ["Service", "HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
 
         // The executable: configuration, wiring, signals, start-up recovery.
         .executableTarget(
             name: "ReservationServer",
-            dependencies: ["API", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux"],
+            dependencies: ["API", "Connect", "RPC", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux"],
             swiftSettings: strict
         ),
 

@@ -185,7 +185,7 @@ struct ReservationRoutes {
         let command = try api.service.extendCommand(input, api.call(&context, caller: caller, body: body))
         let maxExtensions = api.service.configuration.holdPolicy.maxExtensions
         return try api.submit(&context, command) { outcome in
-            guard case .extended(let reservation) = outcome else { return nil }
+            guard case .extended(let reservation, _) = outcome else { return nil }
             var writer = JSONWriter(reservingCapacity: 192)
             writer.beginObject()
             writer.key("reservationId"); writer.string(reservation.id)

@@ -40,8 +40,11 @@ public final class Connection {
     public let output: ByteBuffer
     /// Set once the peer has shut down its sending side (read returned 0).
     public internal(set) var peerClosed = false
-    /// When set, the loop closes the connection as soon as `output` is empty.
+    /// When set, the loop closes the connection as soon as `output` is empty: it ends its sending
+    /// side and lingers, discarding input, until the peer closes too or the linger ends.
     public var closeAfterFlush = false
+    /// Bytes the loop still discards before it closes a lingering connection; nil when not lingering.
+    var lingerBytesLeft: Int?
     public internal(set) var isClosed = false
 
     var handler: ConnectionHandler?

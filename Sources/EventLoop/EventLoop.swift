@@ -265,6 +265,10 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
     }
 
     private func readFrom(_ connection: Connection) {
+        if let left = connection.lingerBytesLeft {
+            discard(connection, left: left)
+            return
+        }
         connection.input.reserve(configuration.readChunkBytes)
         switch Socket.read(connection.fd, into: connection.input, atMost: connection.input.spareCount) {
         case .bytes:
@@ -288,7 +292,7 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         if !connection.output.isEmpty { flush(connection) }
         if connection.isClosed || !connection.output.isEmpty { return }
         if connection.closeAfterFlush {
-            close(connection)
+            linger(connection)
         } else if connection.peerClosed || isDraining, connection.handler?.isIdle ?? true {
             close(connection)
         }
@@ -315,6 +319,36 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         if connection.writeArmed {
             connection.writeArmed = false
             updateInterest(connection)
+        }
+    }
+
+    /// The answer is out: send FIN, then read and drop whatever the peer still sends (say, the rest
+    /// of a body that was refused), and close when it closes, the budget is spent or the linger
+    /// ends. Closing at once with unread input would reset the connection, and the peer could lose
+    /// the answer before reading it.
+    private func linger(_ connection: Connection) {
+        guard connection.lingerBytesLeft == nil else { return }
+        if connection.peerClosed {
+            close(connection)
+            return
+        }
+        Socket.shutdownWrite(connection.fd)
+        connection.input.clear()
+        connection.lingerBytesLeft = configuration.lingerBytesMax
+        setDeadline(connection, inMilliseconds: configuration.lingerMilliseconds)
+        setReading(connection, paused: false)
+    }
+
+    private func discard(_ connection: Connection, left: Int) {
+        connection.input.reserve(configuration.readChunkBytes)
+        switch Socket.read(connection.fd, into: connection.input, atMost: connection.input.spareCount) {
+        case .bytes(let count):
+            connection.input.clear()
+            if count >= left { close(connection) } else { connection.lingerBytesLeft = left - count }
+        case .wouldBlock:
+            return
+        case .closed, .failed:
+            close(connection)
         }
     }
 
@@ -396,6 +430,10 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
                 continue
             }
             connection.deadlineMilliseconds = 0
+            if connection.lingerBytesLeft != nil {
+                close(connection)
+                continue
+            }
             connection.handler?.connectionDeadlinePassed(connection)
             afterHandler(connection)
         }

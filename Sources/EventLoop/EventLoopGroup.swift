@@ -19,6 +19,11 @@ public struct EventLoopConfiguration: Sendable {
     public var acceptsPerWakeMax: Int = 64
     /// Completions and tasks a loop's inbox holds before it refuses more.
     public var inboxCapacity: Int = 65_536
+    /// How long a connection the server closes keeps reading (and discarding) what the peer still
+    /// sends, so the peer reads the answer instead of a reset (RFC 9112 §9.6).
+    public var lingerMilliseconds: Int64 = 2_000
+    /// Most bytes read and discarded while lingering.
+    public var lingerBytesMax: Int = 16 * 1_048_576
 
     public init() {}
 }

@@ -137,6 +137,11 @@ public enum Socket {
         _ = Glibc.close(fd)
     }
 
+    /// Ends the sending side (a FIN after what was written); reading goes on.
+    public static func shutdownWrite(_ fd: Int32) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
     /// Raises the soft open-files limit to the hard limit; returns the new soft limit.
     @discardableResult
     public static func raiseOpenFileLimit() -> Int {

@@ -67,7 +67,15 @@ final class HTTPConnectionHandler: ConnectionHandler {
     }
 
     func connectionDidComplete(_ connection: Connection, value: any Sendable) {
-        guard case .awaiting = state, let response = value as? HTTPResponse else { return }
+        guard case .awaiting = state else { return }
+        let response: HTTPResponse
+        if let ready = value as? HTTPResponse {
+            response = ready
+        } else if let lazy = value as? LazyResponse {
+            response = lazy.build()
+        } else {
+            return
+        }
         state = .head
         connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
         write(response, keepAlive: awaitingKeepAlive && !response.closeConnection, isHead: awaitingHead)

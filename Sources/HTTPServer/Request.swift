@@ -14,6 +14,7 @@ public enum HandlerResult {
 public enum ContentType: Sendable {
     case none
     case json
+    case proto
     case text
     case prometheus
 
@@ -21,6 +22,7 @@ public enum ContentType: Sendable {
         switch self {
         case .none: ""
         case .json: "application/json"
+        case .proto: "application/proto"
         case .text: "text/plain; charset=utf-8"
         case .prometheus: "text/plain; version=0.0.4; charset=utf-8"
         }
@@ -55,6 +57,11 @@ public struct HTTPResponse: Sendable {
     }
 }
 
+/// A response made on the loop thread, when it is written.
+struct LazyResponse: Sendable {
+    let build: @Sendable () -> HTTPResponse
+}
+
 /// Answers a deferred request from any thread. Room for the answer was reserved in the loop's
 /// inbox when the promise was made, so completing it never blocks and is never refused.
 /// Complete each promise exactly once.
@@ -64,6 +71,12 @@ public struct ResponsePromise: Sendable {
 
     public func complete(_ response: HTTPResponse) {
         loop.complete(token, with: response, reserved: true)
+    }
+
+    /// Completes with a response that `build` makes on the loop thread when it is written, so that
+    /// a completing thread that must stay quick (the writer) only hands off.
+    public func complete(building build: @escaping @Sendable () -> HTTPResponse) {
+        loop.complete(token, with: LazyResponse(build: build), reserved: true)
     }
 
     /// The loop that will write the answer (for per-loop bookkeeping by the caller).

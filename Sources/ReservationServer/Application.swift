@@ -1,10 +1,12 @@
 import API
 import CLinux
+import Connect
 import EventLoop
 import Glibc
 import HTTPServer
 import Logging
 import Metrics
+import RPC
 import Reservations
 import Service
 import Storage
@@ -87,6 +89,7 @@ final class Application: Sendable {
             "maxHoldExtensions": .int(Int64(configuration.holdPolicy.maxExtensions)),
             "maxHoldSeconds": .double(Double(configuration.holdPolicy.maxHoldMilliseconds) / 1000),
             "maxQuantity": .int(Int64(configuration.quantityMax)),
+            "rpcMessageBytesMax": .int(Int64(configuration.rpcMessageBytesMax)),
             "accessLogSampleRate": .double(configuration.accessLogSampleRate),
             "openFileLimit": .int(Int64(openFileLimit)),
         ])
@@ -164,7 +167,7 @@ final class Application: Sendable {
         return writer
     }
 
-    /// Health, metrics and the REST door.
+    /// Health, metrics, the REST door and the Connect door.
     private func routes(service: ReservationService, writer: Writer, readiness: Readiness, registry: MetricsRegistry) -> RouterBuilder {
         var routes = RouterBuilder()
         let databasePath = configuration.databasePath
@@ -186,6 +189,9 @@ final class Application: Sendable {
         }
         MetricsRoutes.register(on: &routes, registry: registry)
         RESTAPI(service: service, log: log).register(on: &routes)
+        let rpc = ReservationRPC(service: service, messageBytesMax: configuration.rpcMessageBytesMax)
+        ConnectDoor(rpc: rpc, service: service, messageBytesMax: configuration.rpcMessageBytesMax, clock: clock)
+            .register(on: &routes)
         return routes
     }
 

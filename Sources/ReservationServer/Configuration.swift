@@ -27,6 +27,8 @@ struct Configuration: Sendable {
     var idempotencyTTLMilliseconds: Int64 = 300_000
     var expiryTickMilliseconds: Int64 = 10
     var idempotencyKeysMax = 1_000_000
+    /// Largest RPC request message (Connect and gRPC), after decompression.
+    var rpcMessageBytesMax = 4 * 1_048_576
 
     /// Cross-checks how the limits relate; returns a message for the first problem.
     func validate() -> String? {
@@ -121,6 +123,9 @@ enum ConfigurationParser {
         },
         OptionSpec(flag: "--access-log-sample-rate", environment: "ACCESS_LOG_SAMPLE_RATE", valueName: "FRACTION", help: "share of requests that get an access log line: 1 all (default), 0.01 one in a hundred, 0 none") { config, value throws(ConfigurationError) in
             config.accessLogSampleRate = try decimal(value, "--access-log-sample-rate", 0...1)
+        },
+        OptionSpec(flag: "--rpc-message-bytes-max", environment: "RPC_MESSAGE_BYTES_MAX", valueName: "BYTES", help: "largest RPC request message (Connect, gRPC), also after decompression; larger → resource_exhausted (default 4194304)") { config, value throws(ConfigurationError) in
+            config.rpcMessageBytesMax = try integer(value, "--rpc-message-bytes-max", 1_024...(64 * 1_048_576))
         },
         OptionSpec(flag: "--request-line-bytes-max", environment: "REQUEST_LINE_BYTES_MAX", valueName: "BYTES", help: "longest request line; longer → 414 (default 8192)") { config, value throws(ConfigurationError) in
             config.http.limits.requestLineBytesMax = try integer(value, "--request-line-bytes-max", 1...1_048_576)

@@ -76,8 +76,9 @@ public enum WriteOutcome: Sendable {
     case confirmed(Order, Reservation, Event)
     /// The seats are free again; the reservation is CANCELLED.
     case cancelled(Reservation, Event)
-    /// The hold lasts longer; the reservation carries the new deadline and extension count.
-    case extended(Reservation)
+    /// The hold lasts longer; the reservation carries the new deadline and extension count, and
+    /// `previousDeadlineMs` the one it replaced.
+    case extended(Reservation, previousDeadlineMs: Int64)
     /// Nothing was changed for this command; the error says why.
     case failed(DomainError)
 

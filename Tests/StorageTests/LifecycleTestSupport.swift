@@ -108,7 +108,7 @@ extension WriteOutcome {
     var reservation: Reservation? {
         switch self {
         case .held(let reservation, _), .cancelled(let reservation, _), .confirmed(_, let reservation, _),
-            .extended(let reservation):
+            .extended(let reservation, _):
             reservation
         case .eventCreated, .failed: nil
         }

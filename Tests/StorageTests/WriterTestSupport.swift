@@ -96,7 +96,7 @@ func renderForTests(_ outcome: WriteOutcome) -> RenderedResponse {
         return RenderedResponse(status: 200, body: Array("\(reservation.id) \(order.id)".utf8))
     case .cancelled(let reservation, _):
         return RenderedResponse(status: 200, body: Array(reservation.id.utf8))
-    case .extended(let reservation):
+    case .extended(let reservation, _):
         return RenderedResponse(status: 200, body: Array("\(reservation.id) \(reservation.holdExpiresAtMs)".utf8))
     case .failed(let error):
         return RenderedResponse(status: testStatus(error), body: Array(error.code.utf8))

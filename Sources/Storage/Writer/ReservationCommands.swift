@@ -128,7 +128,7 @@ extension WriterEngine {
         try appendOutbox(.reservationExtended, reservation, traceparent: request.traceparent, nowMs: nowMs)
         untrackHold(key: row.key)
         trackHold(key: row.key, deadlineMs: reservation.holdExpiresAtMs)
-        return .extended(reservation)
+        return .extended(reservation, previousDeadlineMs: row.reservation.holdExpiresAtMs)
     }
 
     // MARK: Expiry

@@ -131,9 +131,15 @@ extension WriterEngine {
         }
     }
 
-    /// Whether the idle writer should run a batch (with no commands) to copy listing rows at `nowMs`.
+    /// Whether the idle writer should run a batch (with no commands) to copy listing rows at `nowMs`;
+    /// after a failed batch not before the retry delay, like expiry.
     func isListingCopyDue(nowMs: Int64) -> Bool {
-        listing.due(atMs: nowMs) != nil
+        nowMs >= expiryRetryNotBeforeMs && listing.due(atMs: nowMs) != nil
+    }
+
+    /// When the idle writer should wake to copy listing rows (wall-clock ms), or nil.
+    func listingWakeMs() -> Int64? {
+        listing.wakeMs.map { max($0, expiryRetryNotBeforeMs) }
     }
 
     private func commit(_ batch: inout Batch) {

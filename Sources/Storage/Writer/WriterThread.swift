@@ -56,11 +56,11 @@ struct WriterThread {
     ///
     /// With background work pending (an event being created in chunks) it must not sleep: it takes
     /// whatever is queued, possibly nothing, and runs the next chunk. Otherwise it sleeps until the
-    /// next expiry wake-up, capped so that a wall-clock step is noticed, or for as long as it takes
-    /// when no hold is live.
+    /// next expiry wake-up or listing copy, capped so that a wall-clock step is noticed, or for as
+    /// long as it takes when nothing is due.
     private func nextWait(_ engine: WriterEngine) -> WriterQueue.Wait {
         if engine.hasBackgroundWork { return .none }
-        let wakes = [engine.expiryWakeMs(), engine.listing.wakeMs].compactMap { $0 }
+        let wakes = [engine.expiryWakeMs(), engine.listingWakeMs()].compactMap { $0 }
         guard let wakeMs = wakes.min() else { return .forever }
         let sleepMs = wakeMs - configuration.clock.wallMilliseconds()
         return sleepMs <= 0 ? .none : .milliseconds(min(sleepMs, configuration.maxIdleWaitMilliseconds))
