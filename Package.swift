@@ -89,6 +89,7 @@ let package = Package(
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing"]),
+        .testTarget(name: "ConnectTests", dependencies: ["Connect", "RPC", "Service", "Storage", "Protobuf", "Reservations", "EventLoop", "HTTPServer", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "Service", "Storage", "HTTPServer", "Reservations", "JSON", "TestSupport"]),
         // Drives the built `reservation-server` binary over real sockets and signals.
         .testTarget(name: "ReservationServerTests", dependencies: ["ReservationServer", "TestSupport"]),

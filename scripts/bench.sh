@@ -5,6 +5,9 @@
 # connections for the given seconds:
 #   health     GET /health, the HTTP layer alone (the baseline for the ratios)
 #   hold       POST /v1/reservations, best available, 1-2 seats, a unique Idempotency-Key each
+#   connect-hold  the same holds over Connect: POST /reservation.v1.ReservationService/
+#              CreateReservation with a binary protobuf body and the key in `idempotency-key`;
+#              hold and connect-hold run twice each, A-B-B-A, for the Connect/REST ratio
 #   lifecycle  a hold, then POST …/{id}/confirm or …/{id}/cancel of it (each request counts once)
 #   read       GET /v1/reservations/{id} of 5,000 holds created beforehand by the same user
 # and finally the hold scenario against a second server process with --threads 1, on the same
@@ -133,9 +136,9 @@ start_server "$work/server.log"
 echo "server: --access-log-sample-rate 0 --hold-seconds 3600 --idempotency-ttl-seconds $idempotency_ttl, otherwise defaults ($(grep -o '"threads":[0-9]*' "$work/server.log" | cut -d: -f2) loop threads, synchronous=$(grep -o '"synchronous":"[A-Z]*"' "$work/server.log" | cut -d'"' -f4))"
 
 # Inventory: each hold takes 1.5 seats on average and none come back (the hold time outlasts the
-# run; half the lifecycle holds are cancelled). 60,000 seats per second of each of the four hold
+# run; half the lifecycle holds are cancelled). 60,000 seats per second of each of the ten hold
 # runs covers about 40,000 holds/s, and the lifecycle runs take much less.
-needed=$(( fill * 3 / 2 + 7500 + duration * 4 * 60000 ))
+needed=$(( fill * 3 / 2 + 7500 + duration * 10 * 60000 ))
 event_count=$(( (needed + 999999) / 1000000 ))
 [ "$event_count" -ge 4 ] || event_count=4
 events=
@@ -213,12 +216,17 @@ run() {  # label scenario connections [VAR=value…]
 
 for c in 64 256; do
     run health health $c
+    # REST and Connect holds in A-B-B-A order, so the database growing between runs weighs on both
+    # the same; the ratio compares the sums.
     run hold hold $c
+    run connect-hold connect-hold $c
+    run "connect-hold (2)" connect-hold $c
+    run "hold (2)" hold $c
     run lifecycle lifecycle $c
     run read read $c IDS="$work/ids.txt" USER_ID=bench-reader
 done
 for c in 64 256; do
-    echo "ratios at $c connections: hold/health $(awk "BEGIN {printf \"%.3f\", ${rps[hold-$c]} / ${rps[health-$c]}}"), read/health $(awk "BEGIN {printf \"%.3f\", ${rps[read-$c]} / ${rps[health-$c]}}")"
+    echo "ratios at $c connections: hold/health $(awk "BEGIN {printf \"%.3f\", ${rps[hold-$c]} / ${rps[health-$c]}}"), read/health $(awk "BEGIN {printf \"%.3f\", ${rps[read-$c]} / ${rps[health-$c]}}"), Connect hold/REST hold $(awk "BEGIN {printf \"%.3f\", (${rps[connect-hold-$c]} + ${rps[connect-hold (2)-$c]}) / (${rps[hold-$c]} + ${rps[hold (2)-$c]})}")"
 done
 
 metrics

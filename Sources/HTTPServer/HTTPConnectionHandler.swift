@@ -146,9 +146,9 @@ final class HTTPConnectionHandler: ConnectionHandler {
                     parser.reset()
                     continueSent = false
                     switch head.framing {
-                    case .contentLength(let length) where length > configuration.limits.bodyBytesMax:
-                        // Larger than the server's limit but within the largest a route allows:
-                        // only that route may take it, and the body is refused before it is read.
+                    case .contentLength(let length) where length > server.bodyBytesCheckedAbove:
+                        // Larger than some route allows: whether this route takes it is decided
+                        // now, and a refused body is never read.
                         if refuseOversizedBody(declared: length, bytes: connection.input.readable) { return }
                         state = .body
                     case .none, .contentLength:

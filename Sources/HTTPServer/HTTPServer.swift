@@ -24,6 +24,8 @@ public final class HTTPServer: EventLoopService {
     /// The parser's limits: the configured ones, with the body limit raised to the largest any
     /// route allows (each route's own limit is checked once the route is known).
     let parserLimits: HTTPLimits
+    /// The smallest body limit of any route: a declared body up to this size needs no route lookup.
+    let bodyBytesCheckedAbove: Int
     private let loopStates: [LoopState]
     private let sleepHook: (@Sendable (Int) -> Void)?
     let observability: HTTPObservability?
@@ -34,8 +36,10 @@ public final class HTTPServer: EventLoopService {
         self.router = router
         self.configuration = configuration
         var limits = configuration.limits
-        limits.bodyBytesMax = max(limits.bodyBytesMax, router.routes.compactMap(\.body?.bytesMax).max() ?? 0)
+        let routeLimits = router.routes.compactMap(\.body?.bytesMax)
+        limits.bodyBytesMax = max(limits.bodyBytesMax, routeLimits.max() ?? 0)
         self.parserLimits = limits
+        self.bodyBytesCheckedAbove = min(configuration.limits.bodyBytesMax, routeLimits.min() ?? Int.max)
         self.observability = observability
         self.loopStates = (0..<loopCount).map { _ in LoopState() }
         self.sleepHook = loopWillSleep
