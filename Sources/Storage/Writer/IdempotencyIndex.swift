@@ -101,6 +101,11 @@ struct IdempotencyIndex {
         return (index - head, rows[index - 1].seq)
     }
 
+    /// When the oldest stored row expires (wall-clock ms), or nil when no row is stored.
+    var oldestExpiryMs: Int64? {
+        head < rows.count ? rows[head].expiresAtMs : nil
+    }
+
     /// After the purge's DELETE committed: forgets the `count` oldest rows, and their map entries
     /// unless a newer row of the same scope has replaced them.
     mutating func dropPurged(_ count: Int) {

@@ -142,6 +142,19 @@ extension WriterEngine {
         listing.wakeMs.map { max($0, expiryRetryNotBeforeMs) }
     }
 
+    /// Whether the idle writer should run a batch (with no commands) to purge expired idempotency
+    /// rows at `nowMs`, so an idle server forgets its keys too; after a failed batch not before the
+    /// retry delay.
+    func isIdempotencyPurgeDue(nowMs: Int64) -> Bool {
+        guard nowMs >= expiryRetryNotBeforeMs, let oldest = idempotency.oldestExpiryMs else { return false }
+        return oldest <= nowMs
+    }
+
+    /// When the idle writer should wake to purge expired idempotency rows (wall-clock ms), or nil.
+    func idempotencyPurgeWakeMs() -> Int64? {
+        idempotency.oldestExpiryMs.map { max($0, expiryRetryNotBeforeMs) }
+    }
+
     private func commit(_ batch: inout Batch) {
         guard batch.failure == nil else { return }
         let start = configuration.clock.monotonicNanoseconds()

@@ -28,10 +28,12 @@ struct WriterThread {
                 // Holds still live at shutdown are left to the next start-up, which expires them
                 // before it reports ready; a final sweep here could only delay the exit.
                 if closed { break }
-                // Woken by the clock rather than a command: run a batch only when a hold is due or
-                // listing rows wait to be copied.
+                // Woken by the clock rather than a command: run a batch only when a hold is due,
+                // listing rows wait to be copied or expired idempotency rows to be purged.
                 let nowMs = configuration.clock.wallMilliseconds()
-                guard engine.isExpiryDue(nowMs: nowMs) || engine.isListingCopyDue(nowMs: nowMs) else { continue }
+                guard engine.isExpiryDue(nowMs: nowMs) || engine.isListingCopyDue(nowMs: nowMs)
+                    || engine.isIdempotencyPurgeDue(nowMs: nowMs)
+                else { continue }
             }
             engine.runBatch(items)
             // Under sustained writes the checkpointer thread never finds the WAL fully copied at
@@ -56,11 +58,11 @@ struct WriterThread {
     ///
     /// With background work pending (an event being created in chunks) it must not sleep: it takes
     /// whatever is queued, possibly nothing, and runs the next chunk. Otherwise it sleeps until the
-    /// next expiry wake-up or listing copy, capped so that a wall-clock step is noticed, or for as
-    /// long as it takes when nothing is due.
+    /// next expiry, listing copy or idempotency purge, capped so that a wall-clock step is noticed,
+    /// or for as long as it takes when nothing is due.
     private func nextWait(_ engine: WriterEngine) -> WriterQueue.Wait {
         if engine.hasBackgroundWork { return .none }
-        let wakes = [engine.expiryWakeMs(), engine.listingWakeMs()].compactMap { $0 }
+        let wakes = [engine.expiryWakeMs(), engine.listingWakeMs(), engine.idempotencyPurgeWakeMs()].compactMap { $0 }
         guard let wakeMs = wakes.min() else { return .forever }
         let sleepMs = wakeMs - configuration.clock.wallMilliseconds()
         return sleepMs <= 0 ? .none : .milliseconds(min(sleepMs, configuration.maxIdleWaitMilliseconds))
