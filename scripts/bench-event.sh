@@ -10,7 +10,7 @@ seats=${1:-1000000}
 swift build -c release --product reservation-server >/dev/null
 work=$(mktemp -d)
 log="$work/server.log"
-.build/release/reservation-server --host 127.0.0.1 --port 0 --db "$work/bench.db" --log-level warn >"$log" 2>&1 &
+.build/release/reservation-server --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --log-level warn >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 200); do grep -q '"msg":"listening"' "$log" && break; sleep 0.05; done

@@ -19,7 +19,7 @@ trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$work"' EXIT
 
 start() {  # log-file args...
     local log=$1; shift
-    "$binary" --host 127.0.0.1 --port 0 --access-log-sample-rate 0 "$@" >"$log" 2>&1 &
+    "$binary" --host 127.0.0.1 --port 0 --grpc-port 0 --access-log-sample-rate 0 "$@" >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 1 600); do grep -q '"msg":"listening"' "$log" && break; sleep 0.05; done
     port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$log" | grep -o '[0-9]*$')

@@ -20,7 +20,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 
 start_server() {  # threads port
-    "$binary" --host 127.0.0.1 --port "$2" --threads "$1" --access-log-sample-rate 0 --log-level warn >"$work/server.log" 2>&1 &
+    "$binary" --host 127.0.0.1 --port "$2" --grpc-port 0 --threads "$1" --access-log-sample-rate 0 --log-level warn >"$work/server.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$2/health" >/dev/null && return; sleep 0.05; done
     echo "server did not start" >&2; exit 1

@@ -12,7 +12,7 @@ swift build -c release --product reservation-server >/dev/null
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$work"' EXIT
-.build/release/reservation-server --host 127.0.0.1 --port 0 --db "$work/b.db" --access-log-sample-rate 0 \
+.build/release/reservation-server --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/b.db" --access-log-sample-rate 0 \
     --hold-seconds 3600 --idempotency-ttl-seconds 3600 >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do grep -q '"msg":"listening"' "$work/server.log" && break; sleep 0.05; done

@@ -99,7 +99,7 @@ idempotency_ttl=10
 base=
 start_server() {  # log-file args...
     local log=$1; shift
-    "$binary" --host 127.0.0.1 --port 0 --db "$work/bench.db" --access-log-sample-rate 0 --hold-seconds 3600 \
+    "$binary" --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --access-log-sample-rate 0 --hold-seconds 3600 \
         --idempotency-ttl-seconds "$idempotency_ttl" "$@" >"$log" 2>&1 &
     pid=$!
     local port=

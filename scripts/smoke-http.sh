@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=.build/release/reservation-server
 log=$(mktemp)
-"$binary" --host 127.0.0.1 --port 0 >"$log" 2>&1 &
+"$binary" --host 127.0.0.1 --port 0 --grpc-port 0 >"$log" 2>&1 &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do grep -q '"msg":"listening"' "$log" && break; sleep 0.05; done

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-.build/release/reservation-server --host 127.0.0.1 --port 0 --db "$work/smoke.db" --demo >"$work/server.log" 2>&1 &
+.build/release/reservation-server --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/smoke.db" --demo >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 200); do grep -q '"msg":"listening"' "$work/server.log" && break; sleep 0.05; done

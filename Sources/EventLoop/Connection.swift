@@ -25,6 +25,12 @@ public protocol ConnectionHandler: AnyObject {
     func connectionDidClose(_ connection: Connection)
     /// True when no request is in progress, so a draining server may close it.
     var isIdle: Bool { get }
+    /// The server began draining: a protocol that can say goodbye (HTTP/2 GOAWAY) says it now.
+    func connectionWillDrain(_ connection: Connection)
+}
+
+extension ConnectionHandler {
+    public func connectionWillDrain(_ connection: Connection) {}
 }
 
 /// One accepted socket, confined to the loop that accepted it.

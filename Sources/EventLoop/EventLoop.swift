@@ -11,22 +11,30 @@ public protocol EventLoopService: Sendable {
     func loopWillSleep(_ loop: EventLoop)
 }
 
-/// One loop thread: an epoll set, a listener, its connections, a bounded cross-thread inbox
-/// woken by an eventfd, and a wheel of connection deadlines.
+/// One loop thread: an epoll set, its listeners (one per port, each with the service that handles
+/// its connections), its connections, a bounded cross-thread inbox woken by an eventfd, and a wheel
+/// of connection deadlines.
 ///
 /// Everything but the inbox is touched only by the loop's own thread.
 public final class EventLoop: @unchecked Sendable {  // mutable state is confined to the loop thread; `inbox` is behind a Mutex
     public let index: Int
     let configuration: EventLoopConfiguration
-    let service: any EventLoopService
     private let budget: ConnectionBudget
+
+    /// One listening socket of this loop and the service its connections belong to.
+    struct Listener {
+        var fd: Int32
+        let service: any EventLoopService
+        var registered = false
+        /// While paused (connection cap, EMFILE), when to try it again.
+        var retryMilliseconds: Int64 = 0
+    }
 
     private let epoll: Epoll
     private let wakeFD: Int32
-    private var listenerFD: Int32 = -1
-    private var listenerRegistered = false
-    /// While the listener is paused (connection cap, EMFILE), when to try it again.
-    private var listenerRetryMilliseconds: Int64 = 0
+    private var listeners: [Listener] = []
+    /// Every distinct service, for the before-sleep hook.
+    private let services: [any EventLoopService]
 
     private var connections: [Connection?] = []
     private var freeSlots: [UInt32] = []
@@ -48,8 +56,11 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
     public private(set) var isDraining = false
     private var ownerThreadID: Int = 0
 
-    private static let listenerData: UInt64 = UInt64.max
-    private static let wakeData: UInt64 = UInt64.max - 1
+    private static let wakeData: UInt64 = UInt64.max
+    /// Listener `i` is registered with data `listenerDataBase - i`; connection data is
+    /// (generation << 32 | slot) and never reaches these values.
+    private static let listenerDataBase: UInt64 = UInt64.max - 1
+    private static let listenerCountMax: UInt64 = 16
 
     enum Message {
         case completion(ConnectionToken, any Sendable)
@@ -62,10 +73,10 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         let capacity: Int
     }
 
-    init(index: Int, configuration: EventLoopConfiguration, service: any EventLoopService, budget: ConnectionBudget) throws(SocketError) {
+    init(index: Int, configuration: EventLoopConfiguration, services: [any EventLoopService], budget: ConnectionBudget) throws(SocketError) {
         self.index = index
         self.configuration = configuration
-        self.service = service
+        self.services = services
         self.budget = budget
         self.epoll = try Epoll(capacity: configuration.eventsPerWakeMax)
         let wake = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
@@ -76,9 +87,10 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         epoll.add(wakeFD, events: Epoll.readable, data: Self.wakeData)
     }
 
-    func attachListener(_ fd: Int32) {
-        listenerFD = fd
-        listenerRegistered = epoll.add(fd, events: UInt32(EPOLLIN.rawValue), data: Self.listenerData)
+    func attachListener(_ fd: Int32, service: any EventLoopService) {
+        precondition(UInt64(listeners.count) < Self.listenerCountMax, "too many listeners")
+        listeners.append(Listener(fd: fd, service: service))
+        resumeListener(listeners.count - 1)
     }
 
     // MARK: - Cross-thread entry points (any thread)
@@ -137,37 +149,42 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         ownerThreadID = Int(clinux_gettid())
         refreshClock()
         while running {
-            service.loopWillSleep(self)
+            for service in services { service.loopWillSleep(self) }
             let count = epoll.wait(timeoutMilliseconds: sleepTimeoutMilliseconds())
             refreshClock()
             for eventIndex in 0..<count {
                 let (events, data) = epoll.event(at: eventIndex)
-                switch data {
-                case Self.listenerData: acceptConnections()
-                case Self.wakeData:
+                if data == Self.wakeData {
                     var value: UInt64 = 0
                     _ = Glibc.read(wakeFD, &value, 8)
-                default: connectionEvent(events: events, data: data)
+                } else if data > Self.listenerDataBase - Self.listenerCountMax {
+                    acceptConnections(Int(Self.listenerDataBase - data))
+                } else {
+                    connectionEvent(events: events, data: data)
                 }
             }
             drainInbox()
             fireDeadlines()
-            if !listenerRegistered && listenerFD >= 0 && !isDraining && nowMilliseconds >= listenerRetryMilliseconds { resumeListener() }
+            if !isDraining {
+                for listener in listeners.indices where !listeners[listener].registered && nowMilliseconds >= listeners[listener].retryMilliseconds {
+                    resumeListener(listener)
+                }
+            }
             if isDraining && connectionCount == 0 { running = false }
         }
         for case let connection? in connections { close(connection) }
         // A drain can end the loop in the same wake-up that answered the last requests: give the
-        // service its before-sleep hook once more, so work it batches there (e.g. access log lines)
-        // is not lost.
-        service.loopWillSleep(self)
-        if listenerFD >= 0 { Socket.close(listenerFD) }
+        // services their before-sleep hook once more, so work they batch there (e.g. access log
+        // lines) is not lost.
+        for service in services { service.loopWillSleep(self) }
+        for listener in listeners where listener.fd >= 0 { Socket.close(listener.fd) }
         epoll.close()
         Glibc.close(wakeFD)
     }
 
     private func sleepTimeoutMilliseconds() -> Int32 {
         // A paused listener is retried every 100 ms; deadlines need the wheel's tick.
-        if (!listenerRegistered && listenerFD >= 0) || deadlines.count > 0 || isDraining { return 100 }
+        if listeners.contains(where: { !$0.registered && $0.fd >= 0 }) || deadlines.count > 0 || isDraining { return 100 }
         return -1
     }
 
@@ -187,22 +204,22 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
 
     // MARK: - Accepting
 
-    private func acceptConnections() {
+    private func acceptConnections(_ listener: Int) {
         // Bounded per wake-up so a connection storm cannot starve established clients.
         for _ in 0..<configuration.acceptsPerWakeMax {
             guard budget.admit() else {
-                pauseListener()
+                pauseListeners()
                 return
             }
-            switch Socket.accept(listenerFD) {
+            switch Socket.accept(listeners[listener].fd) {
             case .accepted(let fd):
-                register(fd)
+                register(fd, service: listeners[listener].service)
             case .wouldBlock:
                 budget.release()
                 return
             case .exhausted:
                 budget.release()
-                pauseListener()
+                pauseListeners()
                 return
             case .failed:
                 budget.release()
@@ -211,19 +228,22 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         }
     }
 
-    private func pauseListener() {
-        guard listenerRegistered else { return }
-        epoll.remove(listenerFD)
-        listenerRegistered = false
-        listenerRetryMilliseconds = nowMilliseconds + 100
+    /// Stops accepting on every port (the connection cap and the descriptor limit are shared).
+    private func pauseListeners() {
+        for index in listeners.indices where listeners[index].registered {
+            epoll.remove(listeners[index].fd)
+            listeners[index].registered = false
+            listeners[index].retryMilliseconds = nowMilliseconds + 100
+        }
     }
 
-    private func resumeListener() {
-        guard budget.hasRoom else { return }
-        listenerRegistered = epoll.add(listenerFD, events: UInt32(EPOLLIN.rawValue), data: Self.listenerData)
+    private func resumeListener(_ index: Int) {
+        guard budget.hasRoom, listeners[index].fd >= 0, !listeners[index].registered else { return }
+        listeners[index].registered = epoll.add(listeners[index].fd, events: UInt32(EPOLLIN.rawValue),
+                                                data: Self.listenerDataBase - UInt64(index))
     }
 
-    private func register(_ fd: Int32) {
+    private func register(_ fd: Int32, service: any EventLoopService) {
         let slot: UInt32
         if let free = freeSlots.popLast() {
             slot = free
@@ -377,7 +397,9 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         let handler = connection.handler
         connection.handler = nil
         handler?.connectionDidClose(connection)
-        if !listenerRegistered && listenerFD >= 0 && !isDraining { resumeListener() }
+        if !isDraining {
+            for listener in listeners.indices where !listeners[listener].registered { resumeListener(listener) }
+        }
     }
 
     // MARK: - Inbox
@@ -444,11 +466,15 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
     /// Stops accepting and closes connections as they become idle; the loop exits when none remain.
     func beginDrain() {
         isDraining = true
-        if listenerFD >= 0 {
-            if listenerRegistered { epoll.remove(listenerFD) }
-            listenerRegistered = false
-            Socket.close(listenerFD)
-            listenerFD = -1
+        for index in listeners.indices where listeners[index].fd >= 0 {
+            if listeners[index].registered { epoll.remove(listeners[index].fd) }
+            listeners[index].registered = false
+            Socket.close(listeners[index].fd)
+            listeners[index].fd = -1
+        }
+        for case let connection? in connections {
+            connection.handler?.connectionWillDrain(connection)
+            afterHandler(connection)
         }
         for case let connection? in connections where connection.output.isEmpty && (connection.handler?.isIdle ?? true) {
             close(connection)

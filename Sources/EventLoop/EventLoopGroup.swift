@@ -28,46 +28,77 @@ public struct EventLoopConfiguration: Sendable {
     public init() {}
 }
 
+/// A port and the service that handles the connections accepted on it.
+public struct ListenerSpec: Sendable {
+    public var port: Int
+    public var service: any EventLoopService
+
+    public init(port: Int, service: any EventLoopService) {
+        self.port = port
+        self.service = service
+    }
+}
+
 /// The loop threads, their listeners, and the process-wide connection cap.
 public final class EventLoopGroup: Sendable {
     public let loops: [EventLoop]
     public let configuration: EventLoopConfiguration
-    /// The port every listener is bound to (the real one when 0 was asked for).
-    public let port: Int
+    /// The port of each listener spec, in order (the real one when 0 was asked for).
+    public let ports: [Int]
+    /// The first listener's port.
+    public var port: Int { ports[0] }
     private let budget: ConnectionBudget
     private let finished: [DispatchSemaphore]
 
-    /// Binds one SO_REUSEPORT listener per loop (the kernel spreads connections between them) and
-    /// prepares the loops; `start` runs them.
-    public init(configuration: EventLoopConfiguration, service: any EventLoopService) throws(SocketError) {
+    /// One service on `configuration.port`.
+    public convenience init(configuration: EventLoopConfiguration, service: any EventLoopService) throws(SocketError) {
+        try self.init(configuration: configuration, listeners: [ListenerSpec(port: configuration.port, service: service)])
+    }
+
+    /// Binds, for every listener spec, one SO_REUSEPORT listener per loop (the kernel spreads each
+    /// port's connections between them) and prepares the loops; `start` runs them. Every loop
+    /// serves every port, so a connection lives on one loop whichever port it came through.
+    public init(configuration: EventLoopConfiguration, listeners specs: [ListenerSpec]) throws(SocketError) {
         precondition(configuration.threadCount >= 1)
+        precondition(!specs.isEmpty)
         self.configuration = configuration
-        var listeners: [Int32] = []
-        var port = configuration.port
-        for _ in 0..<configuration.threadCount {
-            do {
-                let fd = try Socket.listen(host: configuration.host, port: port, reusePort: true, backlog: configuration.listenBacklog)
-                if port == 0 { port = Socket.localPort(fd) }
-                listeners.append(fd)
-            } catch {
-                listeners.forEach(Socket.close)
-                throw error
+        // sockets[spec][loop]
+        var sockets: [[Int32]] = []
+        var ports: [Int] = []
+        func closeAll() { sockets.joined().forEach(Socket.close) }
+        for spec in specs {
+            var port = spec.port
+            var perLoop: [Int32] = []
+            for _ in 0..<configuration.threadCount {
+                do {
+                    let fd = try Socket.listen(host: configuration.host, port: port, reusePort: true, backlog: configuration.listenBacklog)
+                    if port == 0 { port = Socket.localPort(fd) }
+                    perLoop.append(fd)
+                } catch {
+                    perLoop.forEach(Socket.close)
+                    closeAll()
+                    throw error
+                }
             }
+            sockets.append(perLoop)
+            ports.append(port)
         }
-        self.port = port
+        self.ports = ports
         self.finished = (0..<configuration.threadCount).map { _ in DispatchSemaphore(value: 0) }
         let budget = ConnectionBudget(limit: configuration.connectionsMax)
         self.budget = budget
         var loops: [EventLoop] = []
         for index in 0..<configuration.threadCount {
             do {
-                loops.append(try EventLoop(index: index, configuration: configuration, service: service, budget: budget))
+                loops.append(try EventLoop(index: index, configuration: configuration, services: specs.map(\.service), budget: budget))
             } catch {
-                listeners.forEach(Socket.close)
+                closeAll()
                 throw error
             }
         }
-        for (loop, fd) in zip(loops, listeners) { loop.attachListener(fd) }
+        for (spec, perLoop) in zip(specs, sockets) {
+            for (loop, fd) in zip(loops, perLoop) { loop.attachListener(fd, service: spec.service) }
+        }
         self.loops = loops
     }
 

@@ -1,6 +1,7 @@
 import EventLoop
 import Glibc
 import HTTPServer
+import GRPC
 import Logging
 import Reservations
 
@@ -8,6 +9,9 @@ import Reservations
 struct Configuration: Sendable {
     var host = "0.0.0.0"
     var port = 8010
+    /// gRPC (HTTP/2 cleartext) port; 0 picks a free one.
+    var grpcPort = 8011
+    var grpc = GRPCConfiguration()
     var threadCount = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     var connectionsMax = 10_000
     var shutdownGraceSeconds = 10.0
@@ -28,13 +32,16 @@ struct Configuration: Sendable {
     var expiryTickMilliseconds: Int64 = 10
     var idempotencyKeysMax = 1_000_000
     /// Largest RPC request message (Connect and gRPC), after decompression.
-    var rpcMessageBytesMax = 4 * 1_048_576
+    var rpcMessageBytesMax = 4 * 1_048_576 {
+        didSet { grpc.messageBytesMax = rpcMessageBytesMax }
+    }
 
     /// Cross-checks how the limits relate; returns a message for the first problem.
     func validate() -> String? {
         if http.limits.requestLineBytesMax < 16 { return "--request-line-bytes-max must be at least 16" }
         if http.limits.headerBlockBytesMax < 64 { return "--header-block-bytes-max must be at least 64" }
         if http.pendingOutputBytesMax < 4096 { return "--pending-output-bytes-max must be at least 4096" }
+        if grpcPort != 0 && grpcPort == port { return "--grpc-port must differ from --port" }
         if let maxHoldMilliseconds, maxHoldMilliseconds < holdPolicy.holdMilliseconds {
             return "--max-hold-seconds must be at least --hold-seconds"
         }
@@ -66,6 +73,18 @@ enum ConfigurationParser {
         },
         OptionSpec(flag: "--port", environment: "SERVER_PORT", valueName: "PORT", help: "HTTP port; 0 picks a free one and the log says which (default 8010)") { config, value throws(ConfigurationError) in
             config.port = try integer(value, "--port", 0...65535)
+        },
+        OptionSpec(flag: "--grpc-port", environment: "GRPC_SERVER_PORT", valueName: "PORT", help: "gRPC port (HTTP/2 cleartext, prior knowledge); 0 picks a free one and the log says which (default 8011)") { config, value throws(ConfigurationError) in
+            config.grpcPort = try integer(value, "--grpc-port", 0...65535)
+        },
+        OptionSpec(flag: "--grpc-max-concurrent-streams", environment: "GRPC_MAX_CONCURRENT_STREAMS", valueName: "N", help: "streams one HTTP/2 connection may have open; more are refused (default 128)") { config, value throws(ConfigurationError) in
+            config.grpc.http2.maxConcurrentStreams = try integer(value, "--grpc-max-concurrent-streams", 1...10_000)
+        },
+        OptionSpec(flag: "--grpc-max-header-list-bytes", environment: "GRPC_MAX_HEADER_LIST_BYTES", valueName: "BYTES", help: "largest HTTP/2 header list (metadata) of a call (default 16384)") { config, value throws(ConfigurationError) in
+            config.grpc.http2.maxHeaderListSize = try integer(value, "--grpc-max-header-list-bytes", 1_024...1_048_576)
+        },
+        OptionSpec(flag: "--grpc-max-frame-bytes", environment: "GRPC_MAX_FRAME_BYTES", valueName: "BYTES", help: "largest HTTP/2 frame payload accepted, 16384 to 16777215 (default 16384)") { config, value throws(ConfigurationError) in
+            config.grpc.http2.maxFrameSize = try integer(value, "--grpc-max-frame-bytes", 16_384...16_777_215)
         },
         OptionSpec(flag: "--threads", environment: "THREADS", valueName: "N", help: "event-loop threads (default: the number of cores)") { config, value throws(ConfigurationError) in
             config.threadCount = try integer(value, "--threads", 1...256)

@@ -32,9 +32,15 @@ final class ServerProcess {
         process.executableURL = Self.binaryURL
         // Each process gets a database of its own, never the developer's ./data.
         let hasDatabase = arguments.contains { $0 == "--db" || $0.hasPrefix("--db=") } || environment["DB_PATH"] != nil
-        process.arguments = hasDatabase
-            ? arguments
-            : arguments + ["--db", FileManager.default.temporaryDirectory.appendingPathComponent("process-\(UUID().uuidString)/r.db").path]
+        var all = arguments
+        if !hasDatabase {
+            all += ["--db", FileManager.default.temporaryDirectory.appendingPathComponent("process-\(UUID().uuidString)/r.db").path]
+        }
+        // Several processes run at once: each picks a free gRPC port unless a test names one.
+        if !arguments.contains(where: { $0.hasPrefix("--grpc-port") }) && environment["GRPC_SERVER_PORT"] == nil {
+            all += ["--grpc-port", "0"]
+        }
+        process.arguments = all
         var env = ProcessInfo.processInfo.environment
         for key in ["SERVER_PORT", "SERVER_HOST", "THREADS", "LOG_LEVEL", "DB_PATH", "DEMO"] { env.removeValue(forKey: key) }
         env.merge(environment) { _, new in new }

@@ -57,6 +57,7 @@ class Server:
         self.user = unique("user_")
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
+        self.grpc_port: int | None = None
         self.starts = 0
         self._local = threading.local()
         self._generation = 0
@@ -72,7 +73,7 @@ class Server:
         return self.workdir / f"server-{self.starts}.log"
 
     def command(self) -> list[str]:
-        cmd = [str(self.binary), "--host", "127.0.0.1", "--port", "0", "--db", str(self.db)]
+        cmd = [str(self.binary), "--host", "127.0.0.1", "--port", "0", "--grpc-port", "0", "--db", str(self.db)]
         if self.demo:
             cmd.append("--demo")
         if self.hold_seconds is not None:
@@ -94,6 +95,7 @@ class Server:
             for line in self.log_lines():
                 if line.get("msg") == "listening":
                     self.port = int(line["port"])
+                    self.grpc_port = int(line["grpcPort"]) if "grpcPort" in line else None
             if time.monotonic() > deadline:
                 raise AssertionError(f"no 'listening' log line within {START_TIMEOUT}s:\n{self.log_tail()}")
             time.sleep(0.01)

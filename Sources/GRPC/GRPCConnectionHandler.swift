@@ -1,0 +1,414 @@
+import Bytes
+import Compression
+import EventLoop
+import HTTP2
+import Protobuf
+import RPC
+import Reservations
+import Service
+import Timing
+
+/// A call's answer from the writer, delivered to the connection's loop.
+struct GRPCCompletion: Sendable {
+    let streamID: UInt32
+    let delivery: Delivery
+}
+
+/// One HTTP/2 connection on the gRPC port: the sans-IO `HTTP2ServerConnection` fed from the socket,
+/// and the gRPC calls on its streams. Used only on its loop thread.
+final class GRPCConnectionHandler: ConnectionHandler {
+    private let server: GRPCServer
+    /// The connection owns this handler and drops it on close, so it always outlives it.
+    private unowned(unsafe) let connection: Connection
+    private var http2: HTTP2ServerConnection
+    private var streams: [UInt32: GRPCStream] = [:]
+    /// Request bytes held across all streams (bounded by `connectionBufferBytesMax`).
+    private var bufferedBytes = 0
+    private var closing = false
+
+    init(server: GRPCServer, connection: Connection) {
+        self.server = server
+        self.connection = connection
+        http2 = HTTP2ServerConnection(configuration: server.configuration.http2)
+        server.metrics?.connections.increment(shard: connection.loop.index)
+        connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+        flush()
+    }
+
+    var isIdle: Bool { streams.isEmpty && !http2.hasPendingOutput }
+
+    // MARK: Connection events
+
+    func connectionDidRead(_ connection: Connection) {
+        connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+        if !connection.input.isEmpty {
+            let input = connection.input.readable
+            let events = http2.receive(input)
+            connection.input.consume(input.count)
+            for event in events { handle(event) }
+        }
+        if connection.peerClosed { connection.closeAfterFlush = true }
+        flush()
+    }
+
+    func connectionDidComplete(_ connection: Connection, value: any Sendable) {
+        guard let completion = value as? GRPCCompletion, var stream = streams[completion.streamID] else { return }
+        stream.waitingForWriter = false
+        streams[completion.streamID] = stream
+        if let deadline = stream.deadlineMs, deadline < server.clock.wallMilliseconds() {
+            finish(completion.streamID, .failure(RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the answer")))
+        } else {
+            finish(completion.streamID, RPCReply.result(of: completion.delivery.reply), replayed: completion.delivery.isReplay)
+        }
+        flush()
+    }
+
+    func connectionDidDrain(_ connection: Connection) {
+        flush()
+    }
+
+    func connectionDeadlinePassed(_ connection: Connection) {
+        if streams.isEmpty {
+            // Idle for too long: say goodbye properly, then close.
+            http2.beginGracefulShutdown()
+            connection.closeAfterFlush = true
+            flush()
+        } else {
+            connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+        }
+    }
+
+    func connectionWillDrain(_ connection: Connection) {
+        // SIGTERM: GOAWAY with the last stream processed; open calls finish, new ones are refused.
+        http2.beginGracefulShutdown()
+        flush()
+    }
+
+    func connectionDidClose(_ connection: Connection) {
+        server.metrics?.connections.decrement(shard: connection.loop.index)
+        server.metrics?.streams.decrement(shard: connection.loop.index, by: Double(streams.count))
+        streams.removeAll()
+    }
+
+    /// Hands what HTTP/2 queued to the socket, and applies back-pressure: a peer that does not read
+    /// its answers stops being read.
+    private func flush() {
+        http2.drainOutput(into: connection.output)
+        if http2.isClosed {
+            closing = true
+            connection.closeAfterFlush = true
+        }
+        if connection.output.readableCount > server.configuration.pendingOutputBytesMax {
+            connection.pauseReading()
+        } else if connection.isReadingPaused && !connection.peerClosed && !closing {
+            connection.resumeReading()
+        }
+    }
+
+    // MARK: Streams
+
+    private func handle(_ event: HTTP2Event) {
+        switch event {
+        case .headers(let streamID, let fields, let endStream):
+            open(streamID, fields)
+            if endStream { endOfRequest(streamID) }
+        case .data(let streamID, let bytes, let endStream):
+            receive(streamID, bytes)
+            if endStream { endOfRequest(streamID) }
+        case .trailers(let streamID, _):
+            endOfRequest(streamID)
+        case .streamReset(let streamID, _):
+            // The client gave up (or the stream was refused): forget it; a late answer is dropped.
+            close(streamID)
+        case .goAway:
+            break
+        }
+    }
+
+    private func open(_ streamID: UInt32, _ fields: [HeaderField]) {
+        var method = ""
+        var path = ""
+        var contentType = ""
+        var stream = GRPCStream(startNanoseconds: server.clock.monotonicNanoseconds())
+        for field in fields {
+            switch field.name {
+            case ":method": method = field.value
+            case ":path": path = field.value
+            case "content-type": contentType = field.value
+            case "grpc-timeout":
+                guard let timeout = GRPCWire.timeoutMilliseconds(field.value) else {
+                    stream.refusal = RPCStatus(.invalidArgument, "INVALID_REQUEST: grpc-timeout \"\(field.value)\" is malformed")
+                    continue
+                }
+                stream.deadlineMs = server.clock.wallMilliseconds() + timeout
+            case "grpc-encoding": stream.encoding = field.value
+            case "x-user-id": stream.userID = field.value
+            case "idempotency-key": stream.idempotencyKey = field.value
+            case "traceparent": stream.traceparent = field.value
+            default: break
+            }
+        }
+        streams[streamID] = stream
+        server.metrics?.streams.increment(shard: connection.loop.index)
+        // Not a gRPC request: plain HTTP answers (gRPC PROTOCOL-HTTP2: 415 for other content types).
+        guard method == "POST" else {
+            http2.sendHeaders(streamID: streamID, fields: [HeaderField(name: ":status", value: "405")], endStream: true)
+            close(streamID, reset: true)
+            return
+        }
+        guard contentType == "application/grpc" || contentType.hasPrefix("application/grpc+proto")
+            || contentType.hasPrefix("application/grpc;")
+        else {
+            http2.sendHeaders(streamID: streamID, fields: [HeaderField(name: ":status", value: "415")], endStream: true)
+            close(streamID, reset: true)
+            return
+        }
+        streams[streamID]?.path = path
+        if let method = server.rpc.method(path) {
+            streams[streamID]?.call = .reservation(method)
+        } else if let handler = server.extra.unary[path] {
+            streams[streamID]?.call = .unary(handler)
+        } else if let handler = server.extra.perMessage[path] {
+            streams[streamID]?.call = .perMessage(handler)
+        } else {
+            finish(streamID, .failure(RPCStatus(.unimplemented, "UNIMPLEMENTED: no method \(path)")))
+            return
+        }
+        if let encoding = stream.encoding, encoding != "identity", encoding != "gzip" {
+            finish(streamID, .failure(RPCStatus(.unimplemented, "UNIMPLEMENTED: grpc-encoding \"\(encoding)\" is not supported; supported: gzip, identity")),
+                   extra: [HeaderField(name: "grpc-accept-encoding", value: "gzip,identity")])
+            return
+        }
+        if let refusal = stream.refusal {
+            finish(streamID, .failure(refusal))
+        }
+    }
+
+    private func receive(_ streamID: UInt32, _ bytes: [UInt8]) {
+        guard var stream = streams[streamID], !stream.answered else { return }
+        guard bufferedBytes + bytes.count <= server.configuration.connectionBufferBytesMax else {
+            finish(streamID, .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: too many request bytes in flight on this connection")))
+            return
+        }
+        stream.buffer += bytes
+        bufferedBytes += bytes.count
+        streams[streamID] = stream
+        if case .perMessage = stream.call { answerMessages(streamID) } else { checkSize(streamID) }
+    }
+
+    /// A unary call's message over the limit is refused from its declared length, before it is all here.
+    private func checkSize(_ streamID: UInt32) {
+        guard let stream = streams[streamID] else { return }
+        if case .tooLarge(let length) = GRPCWire.nextMessage(in: stream.buffer, from: 0, messageBytesMax: server.configuration.messageBytesMax) {
+            finish(streamID, .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: a message of \(length) bytes is larger than \(server.configuration.messageBytesMax)")))
+        }
+    }
+
+    /// Streaming handlers (reflection) answer each complete request message at once.
+    private func answerMessages(_ streamID: UInt32) {
+        guard var stream = streams[streamID], case .perMessage(let handler) = stream.call else { return }
+        while !stream.answered {
+            switch GRPCWire.nextMessage(in: stream.buffer, from: 0, messageBytesMax: server.configuration.messageBytesMax) {
+            case .incomplete:
+                streams[streamID] = stream
+                return
+            case .tooLarge(let length):
+                streams[streamID] = stream
+                finish(streamID, .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: a message of \(length) bytes is too large")))
+                return
+            case .malformed:
+                streams[streamID] = stream
+                finish(streamID, .failure(RPCStatus(.internal, "INTERNAL: malformed message prefix")))
+                return
+            case .message(let message, let consumed):
+                stream.buffer.removeFirst(consumed)
+                bufferedBytes -= consumed
+                switch decompress(message, encoding: stream.encoding) {
+                case .failure(let status):
+                    streams[streamID] = stream
+                    finish(streamID, .failure(status))
+                    return
+                case .success(let bytes):
+                    switch handler(bytes) {
+                    case .success(let response):
+                        if !stream.headersSent {
+                            http2.sendHeaders(streamID: streamID, fields: Self.responseHeaders(replayed: false), endStream: false)
+                            stream.headersSent = true
+                        }
+                        http2.sendData(streamID: streamID, bytes: GRPCWire.framed(response), endStream: false)
+                    case .failure(let status):
+                        streams[streamID] = stream
+                        finish(streamID, .failure(status))
+                        return
+                    }
+                }
+            }
+        }
+        streams[streamID] = stream
+    }
+
+    /// The client finished sending: run a unary call, or end a streaming one with OK.
+    private func endOfRequest(_ streamID: UInt32) {
+        streams[streamID]?.requestEnded = true
+        guard let stream = streams[streamID], !stream.answered else { return }
+        if case .perMessage = stream.call {
+            answerMessages(streamID)
+            if streams[streamID]?.answered == false { finish(streamID, .success(nil)) }
+            return
+        }
+        let message: GRPCWire.Message
+        switch GRPCWire.nextMessage(in: stream.buffer, from: 0, messageBytesMax: server.configuration.messageBytesMax) {
+        case .message(let found, let consumed) where consumed == stream.buffer.count:
+            message = found
+        case .tooLarge(let length):
+            finish(streamID, .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: a message of \(length) bytes is too large")))
+            return
+        default:
+            finish(streamID, .failure(RPCStatus(.internal, "INTERNAL: a unary call needs exactly one request message")))
+            return
+        }
+        if let deadline = stream.deadlineMs, deadline <= server.clock.wallMilliseconds() {
+            finish(streamID, .failure(RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the call started")))
+            return
+        }
+        let request: [UInt8]
+        switch decompress(message, encoding: stream.encoding) {
+        case .success(let bytes): request = bytes
+        case .failure(let status):
+            finish(streamID, .failure(status))
+            return
+        }
+        switch stream.call {
+        case .reservation(let method):
+            call(method, request, streamID, stream)
+        case .unary(let handler):
+            finish(streamID, handler(request).map { Optional($0) })
+        case .perMessage, .none:
+            break
+        }
+    }
+
+    private func call(_ method: RPCMethod, _ request: [UInt8], _ streamID: UInt32, _ stream: GRPCStream) {
+        let context = RPCContext(userID: stream.userID, idempotencyKey: stream.idempotencyKey,
+                                 traceparent: stream.traceparent, loop: connection.loop.index)
+        do throws(RPCStatus) {
+            do throws(ServiceError) { try server.service.ensureReady() } catch { throw RPCStatus(error) }
+            let result = try request.withUnsafeBytes { bytes in Result { () throws(RPCStatus) in try method.call(.proto(bytes), context) } }.get()
+            switch result {
+            case .message(let bytes):
+                finish(streamID, .success(bytes))
+            case .write(let command, let render):
+                let loop = connection.loop
+                guard loop.reserveCompletion() else {
+                    throw RPCStatus(.unavailable, "SERVICE_UNAVAILABLE: too many requests in flight; retry shortly")
+                }
+                let token = connection.token
+                do {
+                    try server.service.submit(command, render: render) { delivery in
+                        loop.complete(token, with: GRPCCompletion(streamID: streamID, delivery: delivery), reserved: true)
+                    }
+                    streams[streamID]?.waitingForWriter = true
+                } catch {
+                    loop.releaseReservation()
+                    throw RPCStatus(error)
+                }
+            }
+        } catch {
+            finish(streamID, .failure(error))
+        }
+    }
+
+    private func decompress(_ message: GRPCWire.Message, encoding: String?) -> Result<[UInt8], RPCStatus> {
+        guard message.compressed else { return .success(message.bytes) }
+        guard encoding == "gzip" else {
+            return .failure(RPCStatus(.internal, "INTERNAL: a compressed message without grpc-encoding"))
+        }
+        do {
+            return .success(try Inflate.gunzip(message.bytes, maxOutputBytes: server.configuration.messageBytesMax))
+        } catch .outputTooLarge {
+            return .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: the message decompresses to more than \(server.configuration.messageBytesMax) bytes"))
+        } catch {
+            return .failure(RPCStatus(.internal, "INTERNAL: the gzip message cannot be decompressed (\(error))"))
+        }
+    }
+
+    // MARK: Answers
+
+    static func responseHeaders(replayed: Bool) -> [HeaderField] {
+        var fields = [HeaderField(name: ":status", value: "200"), HeaderField(name: "content-type", value: "application/grpc")]
+        if replayed { fields.append(HeaderField(name: "idempotent-replayed", value: "true")) }
+        return fields
+    }
+
+    /// Ends a call: the message and trailers with grpc-status 0, or the error — Trailers-Only
+    /// when no headers went out yet (gRPC PROTOCOL-HTTP2).
+    private func finish(_ streamID: UInt32, _ result: Result<[UInt8]?, RPCStatus>, replayed: Bool = false, extra: [HeaderField] = []) {
+        guard var stream = streams[streamID], !stream.answered else { return }
+        stream.answered = true
+        streams[streamID] = stream
+        var status = RPCStatus(.ok, "")
+        switch result {
+        case .success(let message):
+            if !stream.headersSent { http2.sendHeaders(streamID: streamID, fields: Self.responseHeaders(replayed: replayed), endStream: false) }
+            if let message { http2.sendData(streamID: streamID, bytes: GRPCWire.framed(message), endStream: false) }
+            http2.sendHeaders(streamID: streamID, fields: [HeaderField(name: "grpc-status", value: "0")], endStream: true)
+        case .failure(let failure):
+            status = failure
+            var fields = stream.headersSent ? [] : Self.responseHeaders(replayed: replayed)
+            fields += extra
+            fields.append(HeaderField(name: "grpc-status", value: String(failure.code.rawValue)))
+            fields.append(HeaderField(name: "grpc-message", value: GRPCWire.percentEncoded(failure.message)))
+            if !failure.details.isEmpty {
+                fields.append(HeaderField(name: "grpc-status-details-bin", value: GRPCWire.statusDetails(failure)))
+            }
+            http2.sendHeaders(streamID: streamID, fields: fields, endStream: true)
+        }
+        if let metrics = server.metrics, stream.call.map({ _ in true }) ?? false {
+            let seconds = Double(server.clock.monotonicNanoseconds() &- stream.startNanoseconds) / 1e9
+            metrics.record(path: stream.path, streaming: stream.isStreaming, code: status.code, seconds: seconds, shard: connection.loop.index)
+        }
+        // The answer is complete; a client still sending is told to stop (RFC 9113 §8.1).
+        close(streamID, reset: !stream.requestEnded)
+    }
+
+    private func close(_ streamID: UInt32, reset: Bool = false) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        bufferedBytes -= stream.buffer.count
+        server.metrics?.streams.decrement(shard: connection.loop.index)
+        if reset { http2.resetStream(streamID: streamID, errorCode: .noError) }
+    }
+}
+
+/// What the connection knows of one call.
+struct GRPCStream {
+    enum Call {
+        case reservation(RPCMethod)
+        case unary(GRPCExtraMethods.Handler)
+        case perMessage(GRPCExtraMethods.Handler)
+    }
+
+    var call: Call?
+    var path = ""
+    var deadlineMs: Int64?
+    var encoding: String?
+    var userID: String?
+    var idempotencyKey: String?
+    var traceparent: String?
+    var refusal: RPCStatus?
+    /// Request bytes received and not yet taken as messages.
+    var buffer: [UInt8] = []
+    var headersSent = false
+    var answered = false
+    var requestEnded = false
+    var waitingForWriter = false
+    let startNanoseconds: UInt64
+
+    init(startNanoseconds: UInt64) {
+        self.startNanoseconds = startNanoseconds
+    }
+
+    var isStreaming: Bool {
+        if case .perMessage = call { return true }
+        return false
+    }
+}
