@@ -64,7 +64,8 @@ private func descriptorSet() throws -> GoogleProtobuf.FileDescriptorSet {
     for name in messageTypes.keys where !name.hasPrefix("prototest.") {
         #expect(declared.contains(name), "\(name) is not in proto/")
     }
-    for name in [CommonV1.SeatStatus.protoName, CommonV1.ErrorCode.protoName, ReservationV1.ReservationStatus.protoName] {
+    for name in [CommonV1.SeatStatus.protoName, CommonV1.ErrorCode.protoName, ReservationV1.ReservationStatus.protoName,
+                 GRPCHealthV1.HealthCheckResponse.ServingStatus.protoName] {
         #expect(declared.contains(name), "\(name) is not in proto/")
     }
     // The map field's entry type is a nested message.
