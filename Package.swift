@@ -89,6 +89,8 @@ let package = Package(
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing"]),
+        // ReflectionFixtures.swift is written by Tests/ProtobufTests/make-fixtures.py.
+        .testTarget(name: "RPCTests", dependencies: ["RPC", "Protobuf", "Service", "Reservations", "Crypto"]),
         .testTarget(name: "ConnectTests", dependencies: ["Connect", "RPC", "Service", "Storage", "Protobuf", "Reservations", "EventLoop", "HTTPServer", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "Service", "Storage", "HTTPServer", "Reservations", "JSON", "TestSupport"]),
         // Drives the built `reservation-server` binary over real sockets and signals.

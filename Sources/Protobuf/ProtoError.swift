@@ -32,6 +32,8 @@ public struct ProtoError: Error, Equatable, Sendable, CustomStringConvertible {
         case unknownEnumName(String)
         /// The same field given twice, by its JSON name and its proto name.
         case duplicateField
+        /// A second member of a oneof in one JSON object; names the oneof.
+        case oneofConflict(String)
         /// A timestamp outside RFC 3339 or outside 0001-01-01 to 9999-12-31.
         case invalidTimestamp(String)
         /// Bytes that are not base64 (standard or URL-safe, padded or not).
@@ -92,6 +94,7 @@ public struct ProtoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidValue(let detail): return detail
         case .unknownEnumName(let name): return "unknown enum value name \"\(ProtoError.abbreviate(name))\""
         case .duplicateField: return "field given twice (by its JSON name and its proto name)"
+        case .oneofConflict(let oneof): return "more than one member of oneof \(oneof) is set"
         case .invalidTimestamp(let detail): return "invalid timestamp: \(detail)"
         case .invalidBase64: return "invalid base64"
         case .unsupported(let what): return "not supported: \(what)"

@@ -70,6 +70,33 @@ public struct ProtoField<Message: ProtoMessage>: Sendable {
     }
 }
 
+extension ProtoField {
+    /// A scalar member of a `oneof`.
+    ///
+    /// A oneof is one optional property whose type is an enum with a case per member, so at most
+    /// one member is ever set: `embed` makes this member's case (pass the case itself,
+    /// `Request.fileByFilename`) and `extract` reads it back, nil for any other case. `oneofName`
+    /// is the oneof's name in the .proto file, for errors. Unlike a plain scalar field, a set
+    /// member is written even when it holds the default value: members have explicit presence,
+    /// so `list_services: ""` differs from no request at all.
+    public static func oneof<Oneof: Sendable, Value: ProtoScalar>(
+        _ number: Int32, _ name: String, _ path: WritableKeyPath<Message, Oneof?>, oneofName: String,
+        embed: @escaping @Sendable (Value) -> Oneof, extract: @escaping @Sendable (Oneof) -> Value?
+    ) -> ProtoField {
+        ProtoField(number, name, OneofScalarCodec(
+            member: OneofMember(property: StoredProperty(path, name), oneofName: oneofName, embed: embed, extract: extract)))
+    }
+
+    /// A message member of a `oneof` (see the scalar `oneof`).
+    public static func oneofMessage<Oneof: Sendable, Value: ProtoMessage>(
+        _ number: Int32, _ name: String, _ path: WritableKeyPath<Message, Oneof?>, oneofName: String,
+        embed: @escaping @Sendable (Value) -> Oneof, extract: @escaping @Sendable (Oneof) -> Value?
+    ) -> ProtoField {
+        ProtoField(number, name, OneofMessageCodec(
+            member: OneofMember(property: StoredProperty(path, name), oneofName: oneofName, embed: embed, extract: extract)))
+    }
+}
+
 /// A stored property of a message, found by its byte offset from the start of the message.
 struct StoredProperty<Value>: Sendable {
     let offset: Int
@@ -384,5 +411,104 @@ struct MapCodec<Value: ProtoScalar>: FieldCodec {
             }
         }
         property.value(in: message).pointee = map
+    }
+}
+
+/// One member of a oneof: the oneof's property and the member's case in it.
+struct OneofMember<Oneof: Sendable, Value: Sendable>: Sendable {
+    let property: StoredProperty<Oneof?>
+    let oneofName: String
+    let embed: @Sendable (Value) -> Oneof
+    let extract: @Sendable (Oneof) -> Value?
+
+    /// This member's value, or nil when the oneof holds another member or none.
+    func value(in message: UnsafeRawPointer) -> Value? {
+        property.value(in: message).pointee.flatMap(extract)
+    }
+
+    /// Sets the oneof to this member, which drops whichever member was set (encoding spec,
+    /// "Oneofs": of several members on the wire, the last one seen wins).
+    func set(_ value: Value, in message: UnsafeMutableRawPointer) {
+        property.value(in: message).pointee = embed(value)
+    }
+
+    /// JSON `null` for a member clears it if it is the one set, as protobuf's own parsers do.
+    func clear(in message: UnsafeMutableRawPointer) {
+        let oneof = property.value(in: message)
+        if oneof.pointee.flatMap(extract) != nil { oneof.pointee = nil }
+    }
+
+    /// Reading a message's JSON object starts from an empty message, so a member already set
+    /// came from the same object: the proto3 JSON spec allows one member per oneof.
+    func checkUnset(in message: UnsafeMutableRawPointer) throws(ProtoError) {
+        if property.value(in: message).pointee != nil { throw ProtoError(.oneofConflict(oneofName)) }
+    }
+}
+
+struct OneofScalarCodec<Oneof: Sendable, Value: ProtoScalar>: FieldCodec {
+    let member: OneofMember<Oneof, Value>
+
+    func encode(_ message: UnsafeRawPointer, number: Int32, to writer: inout ProtoWriter) {
+        guard let value = member.value(in: message) else { return }
+        writer.writeTag(number, Value.protoWireType)
+        value.encodeProtoValue(to: &writer)
+    }
+
+    func decode(_ wireType: ProtoWireType, from reader: inout ProtoReader, into message: UnsafeMutableRawPointer) throws(ProtoError) {
+        try expectWireType(wireType, Value.protoWireType)
+        member.set(try Value.decodeProtoValue(from: &reader), in: message)
+    }
+
+    func writeJSON(_ message: UnsafeRawPointer, key: String, to writer: inout JSONWriter) {
+        guard let value = member.value(in: message) else { return }
+        writer.key(key)
+        value.writeProtoJSON(to: &writer)
+    }
+
+    func readJSON(_ value: JSONValue, into message: UnsafeMutableRawPointer, limits: ProtoLimits, depth: Int) throws(ProtoError) {
+        if value.isNull {
+            member.clear(in: message)
+            return
+        }
+        try member.checkUnset(in: message)
+        member.set(try Value.decodeProtoJSON(value), in: message)
+    }
+}
+
+struct OneofMessageCodec<Oneof: Sendable, Value: ProtoMessage>: FieldCodec {
+    let member: OneofMember<Oneof, Value>
+
+    func encode(_ message: UnsafeRawPointer, number: Int32, to writer: inout ProtoWriter) {
+        // A copy of the member, which oneofs (rare, small messages here) can afford.
+        guard let value = member.value(in: message) else { return }
+        writer.writeTag(number, .len)
+        let start = writer.beginNested()
+        value.encodeFields(to: &writer)
+        writer.endNested(start)
+    }
+
+    func decode(_ wireType: ProtoWireType, from reader: inout ProtoReader, into message: UnsafeMutableRawPointer) throws(ProtoError) {
+        try expectWireType(wireType, .len)
+        let outerEnd = try reader.beginNested()
+        // The same member twice merges, as a singular message field does; another member is replaced.
+        var value = member.value(in: message) ?? Value()
+        try Value.decodeFields(from: &reader, into: &value)
+        reader.endNested(outerEnd)
+        member.set(value, in: message)
+    }
+
+    func writeJSON(_ message: UnsafeRawPointer, key: String, to writer: inout JSONWriter) {
+        guard let value = member.value(in: message) else { return }
+        writer.key(key)
+        value.writeJSON(to: &writer)
+    }
+
+    func readJSON(_ value: JSONValue, into message: UnsafeMutableRawPointer, limits: ProtoLimits, depth: Int) throws(ProtoError) {
+        if value.isNull {
+            member.clear(in: message)
+            return
+        }
+        try member.checkUnset(in: message)
+        member.set(try Value.decodeJSON(value, limits: limits, depth: depth + 1), in: message)
     }
 }

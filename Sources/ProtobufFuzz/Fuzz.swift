@@ -20,6 +20,9 @@ private let messageTypes: [any ProtoMessage.Type] = [
     ReservationV1.Reservation.self, ReservationV1.ReservationMetadata.self,
     GoogleProtobuf.Timestamp.self, GoogleProtobuf.`Any`.self, GoogleRPC.Status.self, GoogleRPC.ErrorInfo.self,
     GoogleProtobuf.FileDescriptorSet.self,
+    GRPCHealthV1.HealthCheckRequest.self, GRPCHealthV1.HealthCheckResponse.self,
+    // One package is enough: v1alpha's messages differ only in name.
+    GRPCReflectionV1.ServerReflectionRequest.self, GRPCReflectionV1.ServerReflectionResponse.self,
 ]
 
 private let smallLimits = ProtoLimits(messageBytesMax: 512, nestingDepthMax: 3)

@@ -19,6 +19,7 @@ private func descriptorSet() throws -> GoogleProtobuf.FileDescriptorSet {
         "common/v1/types.proto", "reservation/v1/reservation.proto",
         "com/traffic_tacos/reservation/v1/reservation_service.proto", "google/rpc/status.proto",
         "google/rpc/error_details.proto", "google/protobuf/timestamp.proto", "google/protobuf/any.proto",
+        "grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto",
     ])
     // Each file comes after the files it imports, as reflection clients expect.
     for (index, file) in try descriptorSet().file.enumerated() {
@@ -34,8 +35,11 @@ private func descriptorSet() throws -> GoogleProtobuf.FileDescriptorSet {
     for file in try descriptorSet().file {
         for service in file.service { services[file.package + "." + service.name] = service }
     }
-    #expect(Set(services.keys) == ["reservation.v1.ReservationService", "com.traffic_tacos.reservation.v1.ReservationService"])
-    for (name, service) in services {
+    #expect(Set(services.keys) == [
+        "reservation.v1.ReservationService", "com.traffic_tacos.reservation.v1.ReservationService",
+        "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
+    ])
+    for (name, service) in services where !name.hasPrefix("grpc.") {
         #expect(service.method.map(\.name) == methodNames, "\(name)")
         for method in service.method {
             // Both names serve the same reservation.v1 messages, unary.
@@ -60,10 +64,30 @@ private func descriptorSet() throws -> GoogleProtobuf.FileDescriptorSet {
     for name in messageTypes.keys where !name.hasPrefix("prototest.") {
         #expect(declared.contains(name), "\(name) is not in proto/")
     }
-    for name in [CommonV1.SeatStatus.protoName, CommonV1.ErrorCode.protoName, ReservationV1.ReservationStatus.protoName] {
+    for name in [CommonV1.SeatStatus.protoName, CommonV1.ErrorCode.protoName, ReservationV1.ReservationStatus.protoName,
+                 GRPCHealthV1.HealthCheckResponse.ServingStatus.protoName] {
         #expect(declared.contains(name), "\(name) is not in proto/")
     }
     // The map field's entry type is a nested message.
     #expect(declared.contains("reservation.v1.ReservationMetadata.TagsEntry"))
     #expect(try descriptorSet().file.first { $0.name == "reservation/v1/reservation.proto" }?.syntax == "proto3")
+}
+
+@Test func descriptorSet_declaresTheGRPCServicesWithTheirStreaming() throws {
+    var methods: [String: GoogleProtobuf.MethodDescriptorProto] = [:]
+    for file in try descriptorSet().file {
+        for service in file.service {
+            for method in service.method { methods["/\(file.package).\(service.name)/\(method.name)"] = method }
+        }
+    }
+    let check = try #require(methods["/grpc.health.v1.Health/Check"])
+    #expect(!check.clientStreaming && !check.serverStreaming)
+    #expect(check.inputType == ".grpc.health.v1.HealthCheckRequest" && check.outputType == ".grpc.health.v1.HealthCheckResponse")
+    let watch = try #require(methods["/grpc.health.v1.Health/Watch"])
+    #expect(!watch.clientStreaming && watch.serverStreaming)
+    for package in ["grpc.reflection.v1", "grpc.reflection.v1alpha"] {
+        let info = try #require(methods["/\(package).ServerReflection/ServerReflectionInfo"])
+        #expect(info.clientStreaming && info.serverStreaming)
+        #expect(info.inputType == ".\(package).ServerReflectionRequest" && info.outputType == ".\(package).ServerReflectionResponse")
+    }
 }

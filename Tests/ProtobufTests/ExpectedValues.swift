@@ -79,7 +79,103 @@ let sampleErrorInfo = GoogleRPC.ErrorInfo.with {
 }
 
 /// Hand-built values by fixture name.
-let expectedMessages: [String: any ProtoMessage] = [
+let expectedMessages: [String: any ProtoMessage] = baseExpectedMessages
+    .merging(healthExpectedMessages) { _, _ in preconditionFailure("a sample named twice") }
+    .merging(reflectionExpectedMessages(GRPCReflectionV1.self, prefix: "reflection_v1")) { _, _ in preconditionFailure("a sample named twice") }
+    .merging(reflectionExpectedMessages(GRPCReflectionV1Alpha.self, prefix: "reflection_v1alpha")) { _, _ in
+        preconditionFailure("a sample named twice")
+    }
+
+let healthExpectedMessages: [String: any ProtoMessage] = [
+    "health_check_request_full": GRPCHealthV1.HealthCheckRequest(service: "reservation.v1.ReservationService"),
+    "health_check_request_empty": GRPCHealthV1.HealthCheckRequest(),
+    "health_check_response_serving": GRPCHealthV1.HealthCheckResponse(status: .serving),
+    "health_check_response_not_serving": GRPCHealthV1.HealthCheckResponse(status: .notServing),
+    "health_check_response_unknown_number": GRPCHealthV1.HealthCheckResponse(status: .init(rawValue: 7)),
+]
+
+/// Timestamp's file as the contract's descriptor set stores it.
+let timestampFileBytes: [UInt8] = {
+    guard let index = try? DescriptorIndex(serializedSet: DescriptorSet.bytes),
+          let file = index.file(named: "google/protobuf/timestamp.proto") else { preconditionFailure("no timestamp.proto in the set") }
+    return index.files[file].bytes
+}()
+
+/// The reflection samples of make-fixtures.py, the same for both packages.
+func reflectionExpectedMessages<Package: GRPCReflectionPackage>(_ package: Package.Type, prefix: String) -> [String: any ProtoMessage] {
+    typealias Request = GRPCReflection.ServerReflectionRequest<Package>
+    typealias Response = GRPCReflection.ServerReflectionResponse<Package>
+    typealias ServiceResponse = GRPCReflection.ServiceResponse<Package>
+    let listRequest = Request.with {
+        $0.host = "localhost:8011"
+        $0.messageRequest = .listServices("")
+    }
+    let messages: [String: any ProtoMessage] = [
+        "request_list_services_empty": listRequest,
+        "request_list_services_star": Request.with { $0.messageRequest = .listServices("*") },
+        "request_file_by_filename": Request.with { $0.messageRequest = .fileByFilename("reservation/v1/reservation.proto") },
+        "request_file_containing_symbol": Request.with {
+            $0.host = "h"
+            $0.messageRequest = .fileContainingSymbol("grpc.health.v1.HealthCheckResponse.SERVING")
+        },
+        "request_file_containing_extension": Request.with {
+            $0.messageRequest = .fileContainingExtension(.with {
+                $0.containingType = "reservation.v1.Reservation"
+                $0.extensionNumber = 536_870_911
+            })
+        },
+        "request_file_containing_extension_empty": Request.with { $0.messageRequest = .fileContainingExtension(.init()) },
+        "request_all_extension_numbers_of_type": Request.with { $0.messageRequest = .allExtensionNumbersOfType("common.v1.Money") },
+        "request_none": Request.with { $0.host = "only.host" },
+        "extension_request_negative": GRPCReflection.ExtensionRequest<Package>.with {
+            $0.containingType = "x"
+            $0.extensionNumber = -1
+        },
+        "response_list_services": Response.with {
+            $0.validHost = "localhost:8011"
+            $0.originalRequest = listRequest
+            $0.messageResponse = .listServicesResponse(.with {
+                $0.service = [
+                    ServiceResponse(name: "reservation.v1.ReservationService"), ServiceResponse(name: "grpc.health.v1.Health"),
+                    ServiceResponse(),
+                ]
+            })
+        },
+        "response_list_services_none": Response.with { $0.messageResponse = .listServicesResponse(.init()) },
+        "response_file_descriptors": Response.with {
+            $0.originalRequest = .with { $0.messageRequest = .fileByFilename("google/protobuf/timestamp.proto") }
+            $0.messageResponse = .fileDescriptorResponse(.with { $0.fileDescriptorProto = [timestampFileBytes, [], Array(0...255)] })
+        },
+        "response_extension_numbers": Response.with {
+            $0.messageResponse = .allExtensionNumbersResponse(.with {
+                $0.baseTypeName = "common.v1.Money"
+                $0.extensionNumber = [100, 1000, 536_870_911, -1]
+            })
+        },
+        "response_extension_numbers_none": Response.with {
+            $0.messageResponse = .allExtensionNumbersResponse(.with { $0.baseTypeName = "common.v1.Money" })
+        },
+        "response_error": Response.with {
+            $0.originalRequest = .with { $0.messageRequest = .fileContainingSymbol("no.such.Symbol") }
+            $0.messageResponse = .errorResponse(.init(errorCode: 5, errorMessage: "symbol not found: no.such.Symbol"))
+        },
+        "response_error_empty": Response.with { $0.messageResponse = .errorResponse(.init()) },
+        "response_none": Response.with { $0.validHost = "h" },
+        "file_descriptor_response_one": GRPCReflection.FileDescriptorResponse<Package>.with { $0.fileDescriptorProto = [timestampFileBytes] },
+        "extension_number_response_full": GRPCReflection.ExtensionNumberResponse<Package>.with {
+            $0.baseTypeName = "a.B"
+            $0.extensionNumber = [1, 2]
+        },
+        "list_service_response_full": GRPCReflection.ListServiceResponse<Package>.with {
+            $0.service = [ServiceResponse(name: "grpc.health.v1.Health")]
+        },
+        "service_response_full": ServiceResponse(name: "grpc.reflection.v1.ServerReflection"),
+        "error_response_full": GRPCReflection.ErrorResponse<Package>(errorCode: 12, errorMessage: "unimplemented"),
+    ]
+    return Dictionary(uniqueKeysWithValues: messages.map { (prefix + "_" + $0.key, $0.value) })
+}
+
+let baseExpectedMessages: [String: any ProtoMessage] = [
     "money_full": money,
     "money_int64_min": CommonV1.Money(amount: .min, currency: "USD"),
     "money_int64_max": CommonV1.Money(amount: .max, currency: ""),

@@ -372,4 +372,352 @@ let fixtures: [Fixture] = [
             """,
         json: "{\"bools\": [true, false, true], \"colors\": [\"COLOR_RED\", \"COLOR_GREEN\", 7, -3], \"int32s\": [0, 1, -1, 2147483647, -2147483648, 300], \"int64s\": [\"0\", \"-1\", \"9223372036854775807\", \"-9223372036854775808\", \"9007199254740992\"]}"
     ),
+    Fixture(
+        name: "health_check_request_full",
+        type: "grpc.health.v1.HealthCheckRequest",
+        hex: "0a217265736572766174696f6e2e76312e5265736572766174696f6e53657276696365",
+        json: "{\"service\": \"reservation.v1.ReservationService\"}"
+    ),
+    Fixture(
+        name: "health_check_request_empty",
+        type: "grpc.health.v1.HealthCheckRequest",
+        hex: "",
+        json: "{}"
+    ),
+    Fixture(
+        name: "health_check_response_serving",
+        type: "grpc.health.v1.HealthCheckResponse",
+        hex: "0801",
+        json: "{\"status\": \"SERVING\"}"
+    ),
+    Fixture(
+        name: "health_check_response_not_serving",
+        type: "grpc.health.v1.HealthCheckResponse",
+        hex: "0802",
+        json: "{\"status\": \"NOT_SERVING\"}"
+    ),
+    Fixture(
+        name: "health_check_response_unknown_number",
+        type: "grpc.health.v1.HealthCheckResponse",
+        hex: "0807",
+        json: "{\"status\": 7}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_request_list_services_empty",
+        type: "grpc.reflection.v1alpha.ServerReflectionRequest",
+        hex: "0a0e6c6f63616c686f73743a383031313a00",
+        json: "{\"host\": \"localhost:8011\", \"listServices\": \"\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_request_list_services_star",
+        type: "grpc.reflection.v1alpha.ServerReflectionRequest",
+        hex: "3a012a",
+        json: "{\"listServices\": \"*\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_request_file_by_filename",
+        type: "grpc.reflection.v1alpha.ServerReflectionRequest",
+        hex: "1a207265736572766174696f6e2f76312f7265736572766174696f6e2e70726f746f",
+        json: "{\"fileByFilename\": \"reservation/v1/reservation.proto\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_request_file_containing_symbol",
+        type: "grpc.reflection.v1alpha.ServerReflectionRequest",
+        hex: "0a0168222a677270632e6865616c74682e76312e4865616c7468436865636b526573706f6e73652e53455256494e47",
+        json: "{\"fileContainingSymbol\": \"grpc.health.v1.HealthCheckResponse.SERVING\", \"host\": \"h\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_request_file_containing_extension",
+        type: "grpc.reflection.v1alpha.ServerReflectionRequest",
+        hex: "2a220a1a7265736572766174696f6e2e76312e5265736572766174696f6e10ffffffff01",
+        json: "{\"fileContainingExtension\": {\"containingType\": \"reservation.v1.Reservation\", \"extensionNumber\": 536870911}}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_request_file_containing_extension_empty",
+        type: "grpc.reflection.v1alpha.ServerReflectionRequest",
+        hex: "2a00",
+        json: "{\"fileContainingExtension\": {}}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_request_all_extension_numbers_of_type",
+        type: "grpc.reflection.v1alpha.ServerReflectionRequest",
+        hex: "320f636f6d6d6f6e2e76312e4d6f6e6579",
+        json: "{\"allExtensionNumbersOfType\": \"common.v1.Money\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_request_none",
+        type: "grpc.reflection.v1alpha.ServerReflectionRequest",
+        hex: "0a096f6e6c792e686f7374",
+        json: "{\"host\": \"only.host\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_extension_request_negative",
+        type: "grpc.reflection.v1alpha.ExtensionRequest",
+        hex: "0a017810ffffffffffffffffff01",
+        json: "{\"containingType\": \"x\", \"extensionNumber\": -1}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_response_list_services",
+        type: "grpc.reflection.v1alpha.ServerReflectionResponse",
+        hex: """
+            0a0e6c6f63616c686f73743a3830313112120a0e6c6f63616c686f73743a383031313a0032400a230a21726573657276\
+            6174696f6e2e76312e5265736572766174696f6e536572766963650a170a15677270632e6865616c74682e76312e4865\
+            616c74680a00
+            """,
+        json: "{\"listServicesResponse\": {\"service\": [{\"name\": \"reservation.v1.ReservationService\"}, {\"name\": \"grpc.health.v1.Health\"}, {}]}, \"originalRequest\": {\"host\": \"localhost:8011\", \"listServices\": \"\"}, \"validHost\": \"localhost:8011\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_response_list_services_none",
+        type: "grpc.reflection.v1alpha.ServerReflectionResponse",
+        hex: "3200",
+        json: "{\"listServicesResponse\": {}}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_response_file_descriptors",
+        type: "grpc.reflection.v1alpha.ServerReflectionResponse",
+        hex: """
+            12211a1f676f6f676c652f70726f746f6275662f74696d657374616d702e70726f746f2287040aff010a1f676f6f676c\
+            652f70726f746f6275662f74696d657374616d702e70726f746f120f676f6f676c652e70726f746f627566223b0a0954\
+            696d657374616d7012180a077365636f6e647318012001280352077365636f6e647312140a056e616e6f731802200128\
+            0552056e616e6f734285010a13636f6d2e676f6f676c652e70726f746f627566420e54696d657374616d7050726f746f\
+            50015a32676f6f676c652e676f6c616e672e6f72672f70726f746f6275662f74797065732f6b6e6f776e2f74696d6573\
+            74616d707062f80101a20203475042aa021e476f6f676c652e50726f746f6275662e57656c6c4b6e6f776e5479706573\
+            620670726f746f330a000a8002000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122\
+            232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152\
+            535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182\
+            838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2\
+            b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2\
+            e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff
+            """,
+        json: "{\"fileDescriptorResponse\": {\"fileDescriptorProto\": [\"Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8z\", \"\", \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==\"]}, \"originalRequest\": {\"fileByFilename\": \"google/protobuf/timestamp.proto\"}}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_response_extension_numbers",
+        type: "grpc.reflection.v1alpha.ServerReflectionResponse",
+        hex: "2a250a0f636f6d6d6f6e2e76312e4d6f6e6579121264e807ffffffff01ffffffffffffffffff01",
+        json: "{\"allExtensionNumbersResponse\": {\"baseTypeName\": \"common.v1.Money\", \"extensionNumber\": [100, 1000, 536870911, -1]}}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_response_extension_numbers_none",
+        type: "grpc.reflection.v1alpha.ServerReflectionResponse",
+        hex: "2a110a0f636f6d6d6f6e2e76312e4d6f6e6579",
+        json: "{\"allExtensionNumbersResponse\": {\"baseTypeName\": \"common.v1.Money\"}}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_response_error",
+        type: "grpc.reflection.v1alpha.ServerReflectionResponse",
+        hex: """
+            1210220e6e6f2e737563682e53796d626f6c3a240805122073796d626f6c206e6f7420666f756e643a206e6f2e737563\
+            682e53796d626f6c
+            """,
+        json: "{\"errorResponse\": {\"errorCode\": 5, \"errorMessage\": \"symbol not found: no.such.Symbol\"}, \"originalRequest\": {\"fileContainingSymbol\": \"no.such.Symbol\"}}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_response_error_empty",
+        type: "grpc.reflection.v1alpha.ServerReflectionResponse",
+        hex: "3a00",
+        json: "{\"errorResponse\": {}}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_response_none",
+        type: "grpc.reflection.v1alpha.ServerReflectionResponse",
+        hex: "0a0168",
+        json: "{\"validHost\": \"h\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_file_descriptor_response_one",
+        type: "grpc.reflection.v1alpha.FileDescriptorResponse",
+        hex: """
+            0aff010a1f676f6f676c652f70726f746f6275662f74696d657374616d702e70726f746f120f676f6f676c652e70726f\
+            746f627566223b0a0954696d657374616d7012180a077365636f6e647318012001280352077365636f6e647312140a05\
+            6e616e6f7318022001280552056e616e6f734285010a13636f6d2e676f6f676c652e70726f746f627566420e54696d65\
+            7374616d7050726f746f50015a32676f6f676c652e676f6c616e672e6f72672f70726f746f6275662f74797065732f6b\
+            6e6f776e2f74696d657374616d707062f80101a20203475042aa021e476f6f676c652e50726f746f6275662e57656c6c\
+            4b6e6f776e5479706573620670726f746f33
+            """,
+        json: "{\"fileDescriptorProto\": [\"Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8z\"]}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_extension_number_response_full",
+        type: "grpc.reflection.v1alpha.ExtensionNumberResponse",
+        hex: "0a03612e4212020102",
+        json: "{\"baseTypeName\": \"a.B\", \"extensionNumber\": [1, 2]}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_list_service_response_full",
+        type: "grpc.reflection.v1alpha.ListServiceResponse",
+        hex: "0a170a15677270632e6865616c74682e76312e4865616c7468",
+        json: "{\"service\": [{\"name\": \"grpc.health.v1.Health\"}]}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_service_response_full",
+        type: "grpc.reflection.v1alpha.ServiceResponse",
+        hex: "0a23677270632e7265666c656374696f6e2e76312e5365727665725265666c656374696f6e",
+        json: "{\"name\": \"grpc.reflection.v1.ServerReflection\"}"
+    ),
+    Fixture(
+        name: "reflection_v1alpha_error_response_full",
+        type: "grpc.reflection.v1alpha.ErrorResponse",
+        hex: "080c120d756e696d706c656d656e746564",
+        json: "{\"errorCode\": 12, \"errorMessage\": \"unimplemented\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_request_list_services_empty",
+        type: "grpc.reflection.v1.ServerReflectionRequest",
+        hex: "0a0e6c6f63616c686f73743a383031313a00",
+        json: "{\"host\": \"localhost:8011\", \"listServices\": \"\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_request_list_services_star",
+        type: "grpc.reflection.v1.ServerReflectionRequest",
+        hex: "3a012a",
+        json: "{\"listServices\": \"*\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_request_file_by_filename",
+        type: "grpc.reflection.v1.ServerReflectionRequest",
+        hex: "1a207265736572766174696f6e2f76312f7265736572766174696f6e2e70726f746f",
+        json: "{\"fileByFilename\": \"reservation/v1/reservation.proto\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_request_file_containing_symbol",
+        type: "grpc.reflection.v1.ServerReflectionRequest",
+        hex: "0a0168222a677270632e6865616c74682e76312e4865616c7468436865636b526573706f6e73652e53455256494e47",
+        json: "{\"fileContainingSymbol\": \"grpc.health.v1.HealthCheckResponse.SERVING\", \"host\": \"h\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_request_file_containing_extension",
+        type: "grpc.reflection.v1.ServerReflectionRequest",
+        hex: "2a220a1a7265736572766174696f6e2e76312e5265736572766174696f6e10ffffffff01",
+        json: "{\"fileContainingExtension\": {\"containingType\": \"reservation.v1.Reservation\", \"extensionNumber\": 536870911}}"
+    ),
+    Fixture(
+        name: "reflection_v1_request_file_containing_extension_empty",
+        type: "grpc.reflection.v1.ServerReflectionRequest",
+        hex: "2a00",
+        json: "{\"fileContainingExtension\": {}}"
+    ),
+    Fixture(
+        name: "reflection_v1_request_all_extension_numbers_of_type",
+        type: "grpc.reflection.v1.ServerReflectionRequest",
+        hex: "320f636f6d6d6f6e2e76312e4d6f6e6579",
+        json: "{\"allExtensionNumbersOfType\": \"common.v1.Money\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_request_none",
+        type: "grpc.reflection.v1.ServerReflectionRequest",
+        hex: "0a096f6e6c792e686f7374",
+        json: "{\"host\": \"only.host\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_extension_request_negative",
+        type: "grpc.reflection.v1.ExtensionRequest",
+        hex: "0a017810ffffffffffffffffff01",
+        json: "{\"containingType\": \"x\", \"extensionNumber\": -1}"
+    ),
+    Fixture(
+        name: "reflection_v1_response_list_services",
+        type: "grpc.reflection.v1.ServerReflectionResponse",
+        hex: """
+            0a0e6c6f63616c686f73743a3830313112120a0e6c6f63616c686f73743a383031313a0032400a230a21726573657276\
+            6174696f6e2e76312e5265736572766174696f6e536572766963650a170a15677270632e6865616c74682e76312e4865\
+            616c74680a00
+            """,
+        json: "{\"listServicesResponse\": {\"service\": [{\"name\": \"reservation.v1.ReservationService\"}, {\"name\": \"grpc.health.v1.Health\"}, {}]}, \"originalRequest\": {\"host\": \"localhost:8011\", \"listServices\": \"\"}, \"validHost\": \"localhost:8011\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_response_list_services_none",
+        type: "grpc.reflection.v1.ServerReflectionResponse",
+        hex: "3200",
+        json: "{\"listServicesResponse\": {}}"
+    ),
+    Fixture(
+        name: "reflection_v1_response_file_descriptors",
+        type: "grpc.reflection.v1.ServerReflectionResponse",
+        hex: """
+            12211a1f676f6f676c652f70726f746f6275662f74696d657374616d702e70726f746f2287040aff010a1f676f6f676c\
+            652f70726f746f6275662f74696d657374616d702e70726f746f120f676f6f676c652e70726f746f627566223b0a0954\
+            696d657374616d7012180a077365636f6e647318012001280352077365636f6e647312140a056e616e6f731802200128\
+            0552056e616e6f734285010a13636f6d2e676f6f676c652e70726f746f627566420e54696d657374616d7050726f746f\
+            50015a32676f6f676c652e676f6c616e672e6f72672f70726f746f6275662f74797065732f6b6e6f776e2f74696d6573\
+            74616d707062f80101a20203475042aa021e476f6f676c652e50726f746f6275662e57656c6c4b6e6f776e5479706573\
+            620670726f746f330a000a8002000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122\
+            232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152\
+            535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182\
+            838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2\
+            b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2\
+            e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff
+            """,
+        json: "{\"fileDescriptorResponse\": {\"fileDescriptorProto\": [\"Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8z\", \"\", \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==\"]}, \"originalRequest\": {\"fileByFilename\": \"google/protobuf/timestamp.proto\"}}"
+    ),
+    Fixture(
+        name: "reflection_v1_response_extension_numbers",
+        type: "grpc.reflection.v1.ServerReflectionResponse",
+        hex: "2a250a0f636f6d6d6f6e2e76312e4d6f6e6579121264e807ffffffff01ffffffffffffffffff01",
+        json: "{\"allExtensionNumbersResponse\": {\"baseTypeName\": \"common.v1.Money\", \"extensionNumber\": [100, 1000, 536870911, -1]}}"
+    ),
+    Fixture(
+        name: "reflection_v1_response_extension_numbers_none",
+        type: "grpc.reflection.v1.ServerReflectionResponse",
+        hex: "2a110a0f636f6d6d6f6e2e76312e4d6f6e6579",
+        json: "{\"allExtensionNumbersResponse\": {\"baseTypeName\": \"common.v1.Money\"}}"
+    ),
+    Fixture(
+        name: "reflection_v1_response_error",
+        type: "grpc.reflection.v1.ServerReflectionResponse",
+        hex: """
+            1210220e6e6f2e737563682e53796d626f6c3a240805122073796d626f6c206e6f7420666f756e643a206e6f2e737563\
+            682e53796d626f6c
+            """,
+        json: "{\"errorResponse\": {\"errorCode\": 5, \"errorMessage\": \"symbol not found: no.such.Symbol\"}, \"originalRequest\": {\"fileContainingSymbol\": \"no.such.Symbol\"}}"
+    ),
+    Fixture(
+        name: "reflection_v1_response_error_empty",
+        type: "grpc.reflection.v1.ServerReflectionResponse",
+        hex: "3a00",
+        json: "{\"errorResponse\": {}}"
+    ),
+    Fixture(
+        name: "reflection_v1_response_none",
+        type: "grpc.reflection.v1.ServerReflectionResponse",
+        hex: "0a0168",
+        json: "{\"validHost\": \"h\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_file_descriptor_response_one",
+        type: "grpc.reflection.v1.FileDescriptorResponse",
+        hex: """
+            0aff010a1f676f6f676c652f70726f746f6275662f74696d657374616d702e70726f746f120f676f6f676c652e70726f\
+            746f627566223b0a0954696d657374616d7012180a077365636f6e647318012001280352077365636f6e647312140a05\
+            6e616e6f7318022001280552056e616e6f734285010a13636f6d2e676f6f676c652e70726f746f627566420e54696d65\
+            7374616d7050726f746f50015a32676f6f676c652e676f6c616e672e6f72672f70726f746f6275662f74797065732f6b\
+            6e6f776e2f74696d657374616d707062f80101a20203475042aa021e476f6f676c652e50726f746f6275662e57656c6c\
+            4b6e6f776e5479706573620670726f746f33
+            """,
+        json: "{\"fileDescriptorProto\": [\"Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3RhbXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8z\"]}"
+    ),
+    Fixture(
+        name: "reflection_v1_extension_number_response_full",
+        type: "grpc.reflection.v1.ExtensionNumberResponse",
+        hex: "0a03612e4212020102",
+        json: "{\"baseTypeName\": \"a.B\", \"extensionNumber\": [1, 2]}"
+    ),
+    Fixture(
+        name: "reflection_v1_list_service_response_full",
+        type: "grpc.reflection.v1.ListServiceResponse",
+        hex: "0a170a15677270632e6865616c74682e76312e4865616c7468",
+        json: "{\"service\": [{\"name\": \"grpc.health.v1.Health\"}]}"
+    ),
+    Fixture(
+        name: "reflection_v1_service_response_full",
+        type: "grpc.reflection.v1.ServiceResponse",
+        hex: "0a23677270632e7265666c656374696f6e2e76312e5365727665725265666c656374696f6e",
+        json: "{\"name\": \"grpc.reflection.v1.ServerReflection\"}"
+    ),
+    Fixture(
+        name: "reflection_v1_error_response_full",
+        type: "grpc.reflection.v1.ErrorResponse",
+        hex: "080c120d756e696d706c656d656e746564",
+        json: "{\"errorCode\": 12, \"errorMessage\": \"unimplemented\"}"
+    ),
 ]

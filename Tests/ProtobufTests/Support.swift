@@ -53,10 +53,21 @@ let messageTypes: [String: any ProtoMessage.Type] = {
         ReservationV1.ExtendHoldRequest.self, ReservationV1.ExtendHoldResponse.self,
         ReservationV1.Reservation.self, ReservationV1.ReservationMetadata.self,
         GoogleProtobuf.Timestamp.self, GoogleProtobuf.`Any`.self, GoogleRPC.Status.self, GoogleRPC.ErrorInfo.self,
+        GRPCHealthV1.HealthCheckRequest.self, GRPCHealthV1.HealthCheckResponse.self,
         Scalars.self,
-    ]
+    ] + reflectionTypes(GRPCReflectionV1.self) + reflectionTypes(GRPCReflectionV1Alpha.self)
     return Dictionary(uniqueKeysWithValues: types.map { ($0.protoName, $0) })
 }()
+
+/// The reflection message types of one package.
+func reflectionTypes<Package: GRPCReflectionPackage>(_ package: Package.Type) -> [any ProtoMessage.Type] {
+    [
+        GRPCReflection.ServerReflectionRequest<Package>.self, GRPCReflection.ExtensionRequest<Package>.self,
+        GRPCReflection.ServerReflectionResponse<Package>.self, GRPCReflection.FileDescriptorResponse<Package>.self,
+        GRPCReflection.ExtensionNumberResponse<Package>.self, GRPCReflection.ListServiceResponse<Package>.self,
+        GRPCReflection.ServiceResponse<Package>.self, GRPCReflection.ErrorResponse<Package>.self,
+    ]
+}
 
 /// `prototest.v1.Color` from testdata/test_messages.proto.
 struct Color: ProtoEnum {

@@ -1,17 +1,26 @@
 #!/usr/bin/env python3
-"""Writes Tests/ProtobufTests/Fixtures.swift: sample messages encoded by protobuf's Python library.
+"""Writes the fixtures made with protobuf's Python library.
 
-Compiles proto/ and testdata/test_messages.proto with grpc_tools.protoc into a temporary
-directory, builds samples covering every message type, and records for each its type, its
-deterministic binary encoding (SerializeToString(deterministic=True)) and its proto3 JSON
-(json_format.MessageToJson with sorted keys, compact, so that map members, whose order the
-library does not fix, come out the same on every run).
+Tests/ProtobufTests/Fixtures.swift: sample messages. Compiles proto/ and testdata/test_messages.proto
+with grpc_tools.protoc into a temporary directory, builds samples covering every message type, and
+records for each its type, its deterministic binary encoding (SerializeToString(deterministic=True))
+and its proto3 JSON (json_format.MessageToJson with sorted keys, compact, so that map members, whose
+order the library does not fix, come out the same on every run). The gRPC health and v1alpha
+reflection samples use the modules of grpcio-health-checking and grpcio-reflection instead of our
+copies of those files, after checking that our copies declare the same fields.
 
-    python3 Tests/ProtobufTests/make-fixtures.py           regenerate Fixtures.swift
-    python3 Tests/ProtobufTests/make-fixtures.py --check   exit 1 if the committed file is stale
+Tests/RPCTests/ReflectionFixtures.swift: the files of the compiled contract (protoc
+--include_imports, as scripts/gen-proto.sh runs it) cut out of the set's bytes, each parsed by
+descriptor_pb2.FileDescriptorProto, with its transitive imports; and every name the files declare,
+with the file that Python's DescriptorPool finds it in.
+
+    python3 Tests/ProtobufTests/make-fixtures.py           regenerate both files
+    python3 Tests/ProtobufTests/make-fixtures.py --check   exit 1 if a committed file is stale
 """
 
+import hashlib
 import importlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -20,19 +29,35 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUTPUT = os.path.join(HERE, "Fixtures.swift")
+REFLECTION_OUTPUT = os.path.join(ROOT, "Tests", "RPCTests", "ReflectionFixtures.swift")
+
+# Our copies of files that grpcio-health-checking and grpcio-reflection also generate code for:
+# their messages have the same full names, which one descriptor pool cannot hold twice, so the
+# samples come from the upstream modules (see check_grpc_files_match_upstream).
+UPSTREAM_COPIES = {
+    "grpc/health/v1/health.proto": "grpc_health.v1.health_pb2",
+    "grpc/reflection/v1alpha/reflection.proto": "grpc_reflection.v1alpha.reflection_pb2",
+}
+# Upstream ships no v1 reflection module; ours must match v1alpha's messages field for field.
+REFLECTION_V1 = "grpc/reflection/v1/reflection.proto"
 
 
-def compile_protos(directory):
-    """Generates _pb2 modules for proto/ and testdata/ into `directory` and puts it on sys.path."""
-    roots = [os.path.join(ROOT, "proto"), os.path.join(HERE, "testdata")]
-    # Names relative to their root, which protoc finds on its import path.
-    files = sorted(
+def proto_files(root):
+    """The .proto files under `root`, relative to it, sorted by byte value as gen-proto.sh sorts them."""
+    return sorted(
         os.path.relpath(os.path.join(folder, name), root)
-        for root in roots
         for folder, _, names in os.walk(root)
         for name in names
         if name.endswith(".proto")
     )
+
+
+def compile_protos(directory):
+    """Generates _pb2 modules for proto/ (less the upstream copies) and testdata/ into `directory`
+    and puts it on sys.path."""
+    roots = [os.path.join(ROOT, "proto"), os.path.join(HERE, "testdata")]
+    # Names relative to their root, which protoc finds on its import path.
+    files = sorted(name for root in roots for name in proto_files(root) if name not in UPSTREAM_COPIES)
     subprocess.run(
         [sys.executable, "-m", "grpc_tools.protoc", *(f"--proto_path={root}" for root in roots),
          f"--python_out={directory}", *files],
@@ -41,7 +66,101 @@ def compile_protos(directory):
     sys.path.insert(0, directory)
 
 
-def samples():
+def load_generated(directory, proto_name):
+    """The generated module of `proto_name` by its path: `grpc.…` would import grpcio's package."""
+    path = os.path.join(directory, proto_name.replace(".proto", "_pb2.py"))
+    spec = importlib.util.spec_from_file_location(proto_name.replace("/", "_").replace(".proto", "_pb2"), path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def compile_descriptor_set(directory, files, include_imports):
+    """protoc's FileDescriptorSet for `files` under proto/, as bytes."""
+    output = os.path.join(directory, "descriptor-set.pb")
+    subprocess.run(
+        [sys.executable, "-m", "grpc_tools.protoc", f"--proto_path={os.path.join(ROOT, 'proto')}",
+         *(["--include_imports"] if include_imports else []), f"--descriptor_set_out={output}", *files],
+        check=True,
+    )
+    with open(output, "rb") as data:
+        return data.read()
+
+
+def check_grpc_files_match_upstream(directory):
+    """Exits unless every message, enum and method of our gRPC files is declared the same way
+    (names, numbers, labels, types, oneofs, streaming) in grpcio's modules. Upstream may declare
+    more (health's List method), which this server does not serve."""
+    from google.protobuf import descriptor_pb2
+
+    ours = descriptor_pb2.FileDescriptorSet.FromString(compile_descriptor_set(
+        directory, [*UPSTREAM_COPIES, REFLECTION_V1], include_imports=False))
+    failures = []
+
+    def upstream_file(module_name):
+        proto = descriptor_pb2.FileDescriptorProto()
+        importlib.import_module(module_name).DESCRIPTOR.CopyToProto(proto)
+        return proto
+
+    def field_shape(field, package):
+        return (field.name, field.number, field.label, field.type, field.type_name.replace(package, "PACKAGE"),
+                field.oneof_index if field.HasField("oneof_index") else None, field.proto3_optional)
+
+    def compare_enum(path, mine, theirs):
+        if [(v.name, v.number) for v in mine.value] != [(v.name, v.number) for v in theirs.value]:
+            failures.append(f"{path}: enum values differ")
+
+    def compare_message(path, mine, theirs, my_package, their_package):
+        if [field_shape(f, my_package) for f in mine.field] != [field_shape(f, their_package) for f in theirs.field]:
+            failures.append(f"{path}: fields differ")
+        if [o.name for o in mine.oneof_decl] != [o.name for o in theirs.oneof_decl]:
+            failures.append(f"{path}: oneofs differ")
+        for nested in mine.nested_type:
+            match = [t for t in theirs.nested_type if t.name == nested.name]
+            if not match:
+                failures.append(f"{path}.{nested.name}: not upstream")
+            else:
+                compare_message(f"{path}.{nested.name}", nested, match[0], my_package, their_package)
+        for enum in mine.enum_type:
+            match = [t for t in theirs.enum_type if t.name == enum.name]
+            if not match:
+                failures.append(f"{path}.{enum.name}: not upstream")
+            else:
+                compare_enum(f"{path}.{enum.name}", enum, match[0])
+
+    for mine in ours.file:
+        theirs = upstream_file(UPSTREAM_COPIES.get(mine.name, UPSTREAM_COPIES["grpc/reflection/v1alpha/reflection.proto"]))
+        their_package = theirs.package
+        if mine.name in UPSTREAM_COPIES and mine.package != their_package:
+            failures.append(f"{mine.name}: package {mine.package}, upstream {their_package}")
+        for message in mine.message_type:
+            match = [t for t in theirs.message_type if t.name == message.name]
+            if not match:
+                failures.append(f"{mine.name}: {message.name} is not upstream")
+            else:
+                compare_message(f"{mine.name}: {message.name}", message, match[0], mine.package, their_package)
+        for enum in mine.enum_type:
+            match = [t for t in theirs.enum_type if t.name == enum.name]
+            if not match:
+                failures.append(f"{mine.name}: {enum.name} is not upstream")
+            else:
+                compare_enum(f"{mine.name}: {enum.name}", enum, match[0])
+        for service in mine.service:
+            match = [t for t in theirs.service if t.name == service.name]
+            if not match:
+                failures.append(f"{mine.name}: service {service.name} is not upstream")
+                continue
+            for method in service.method:
+                upstream = {m.name: m for m in match[0].method}.get(method.name)
+                shape = lambda m, package: (m.input_type.replace(package, "PACKAGE"), m.output_type.replace(package, "PACKAGE"),
+                                            m.client_streaming, m.server_streaming)
+                if upstream is None or shape(method, mine.package) != shape(upstream, their_package):
+                    failures.append(f"{mine.name}: {service.name}.{method.name} differs from upstream")
+    if failures:
+        sys.exit("our gRPC .proto files disagree with grpcio's:\n  " + "\n  ".join(failures))
+
+
+def samples(directory):
     """(name, message, has_json) for every sample; has_json is False where the JSON needs Any."""
     from google.protobuf import any_pb2, timestamp_pb2
 
@@ -177,7 +296,74 @@ def samples():
         ("scalars_full", scalars, True),
         ("scalars_unpacked", t.UnpackedScalars(int32s=scalars.int32s, int64s=scalars.int64s,
                                                bools=scalars.bools, colors=scalars.colors), True),
+    ] + grpc_samples(directory)
+
+
+def grpc_samples(directory):
+    """Health and reflection messages: v1alpha and health from grpcio's modules, v1 from ours."""
+    health = importlib.import_module("grpc_health.v1.health_pb2")
+    alpha = importlib.import_module("grpc_reflection.v1alpha.reflection_pb2")
+    v1 = load_generated(directory, REFLECTION_V1)
+    # A real descriptor as reflection serves it: Timestamp's file, as the contract's set stores it.
+    timestamp_file, = file_slices(compile_descriptor_set(directory, ["google/protobuf/timestamp.proto"], include_imports=True))
+
+    samples = [
+        ("health_check_request_full", health.HealthCheckRequest(service="reservation.v1.ReservationService"), True),
+        ("health_check_request_empty", health.HealthCheckRequest(), True),
+        ("health_check_response_serving", health.HealthCheckResponse(status=health.HealthCheckResponse.SERVING), True),
+        ("health_check_response_not_serving",
+         health.HealthCheckResponse(status=health.HealthCheckResponse.NOT_SERVING), True),
+        ("health_check_response_unknown_number", health.HealthCheckResponse(status=7), True),
     ]
+    for prefix, r in (("reflection_v1alpha", alpha), ("reflection_v1", v1)):
+        list_request = r.ServerReflectionRequest(host="localhost:8011", list_services="")
+        samples += [
+            # A oneof member holding its default is still set, and written.
+            (f"{prefix}_request_list_services_empty", list_request, True),
+            (f"{prefix}_request_list_services_star", r.ServerReflectionRequest(list_services="*"), True),
+            (f"{prefix}_request_file_by_filename",
+             r.ServerReflectionRequest(file_by_filename="reservation/v1/reservation.proto"), True),
+            (f"{prefix}_request_file_containing_symbol", r.ServerReflectionRequest(
+                host="h", file_containing_symbol="grpc.health.v1.HealthCheckResponse.SERVING"), True),
+            (f"{prefix}_request_file_containing_extension", r.ServerReflectionRequest(
+                file_containing_extension=r.ExtensionRequest(containing_type="reservation.v1.Reservation",
+                                                             extension_number=536870911)), True),
+            (f"{prefix}_request_file_containing_extension_empty",
+             r.ServerReflectionRequest(file_containing_extension=r.ExtensionRequest()), True),
+            (f"{prefix}_request_all_extension_numbers_of_type",
+             r.ServerReflectionRequest(all_extension_numbers_of_type="common.v1.Money"), True),
+            (f"{prefix}_request_none", r.ServerReflectionRequest(host="only.host"), True),
+            (f"{prefix}_extension_request_negative", r.ExtensionRequest(containing_type="x", extension_number=-1), True),
+            (f"{prefix}_response_list_services", r.ServerReflectionResponse(
+                valid_host="localhost:8011", original_request=list_request,
+                list_services_response=r.ListServiceResponse(service=[
+                    r.ServiceResponse(name="reservation.v1.ReservationService"),
+                    r.ServiceResponse(name="grpc.health.v1.Health"), r.ServiceResponse()])), True),
+            (f"{prefix}_response_list_services_none",
+             r.ServerReflectionResponse(list_services_response=r.ListServiceResponse()), True),
+            (f"{prefix}_response_file_descriptors", r.ServerReflectionResponse(
+                original_request=r.ServerReflectionRequest(file_by_filename="google/protobuf/timestamp.proto"),
+                file_descriptor_response=r.FileDescriptorResponse(
+                    file_descriptor_proto=[timestamp_file, b"", bytes(range(256))])), True),
+            (f"{prefix}_response_extension_numbers", r.ServerReflectionResponse(
+                all_extension_numbers_response=r.ExtensionNumberResponse(
+                    base_type_name="common.v1.Money", extension_number=[100, 1000, 536870911, -1])), True),
+            (f"{prefix}_response_extension_numbers_none", r.ServerReflectionResponse(
+                all_extension_numbers_response=r.ExtensionNumberResponse(base_type_name="common.v1.Money")), True),
+            (f"{prefix}_response_error", r.ServerReflectionResponse(
+                original_request=r.ServerReflectionRequest(file_containing_symbol="no.such.Symbol"),
+                error_response=r.ErrorResponse(error_code=5, error_message="symbol not found: no.such.Symbol")), True),
+            (f"{prefix}_response_error_empty", r.ServerReflectionResponse(error_response=r.ErrorResponse()), True),
+            (f"{prefix}_response_none", r.ServerReflectionResponse(valid_host="h"), True),
+            (f"{prefix}_file_descriptor_response_one", r.FileDescriptorResponse(file_descriptor_proto=[timestamp_file]), True),
+            (f"{prefix}_extension_number_response_full",
+             r.ExtensionNumberResponse(base_type_name="a.B", extension_number=[1, 2]), True),
+            (f"{prefix}_list_service_response_full",
+             r.ListServiceResponse(service=[r.ServiceResponse(name="grpc.health.v1.Health")]), True),
+            (f"{prefix}_service_response_full", r.ServiceResponse(name="grpc.reflection.v1.ServerReflection"), True),
+            (f"{prefix}_error_response_full", r.ErrorResponse(error_code=12, error_message="unimplemented"), True),
+        ]
+    return samples
 
 
 def swift_string(text):
@@ -195,7 +381,7 @@ def swift_string(text):
     return '"' + "".join(escaped) + '"'
 
 
-def render():
+def render(directory):
     import google.protobuf
     from google.protobuf import json_format
     from google.protobuf.internal import api_implementation
@@ -210,7 +396,7 @@ def render():
         "/// (nil where the JSON form needs google.protobuf.Any, which this codec does not write).",
         "let fixtures: [Fixture] = [",
     ]
-    for name, message, has_json in samples():
+    for name, message, has_json in samples(directory):
         encoded = message.SerializeToString(deterministic=True).hex()
         json_text = json_format.MessageToJson(message, sort_keys=True, indent=None) if has_json else None
         lines.append("    Fixture(")
@@ -230,22 +416,144 @@ def render():
     return "\n".join(lines)
 
 
+def read_varint(data, offset):
+    """A base-128 varint at `offset`: (value, offset after it)."""
+    value, shift = 0, 0
+    while True:
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
+
+
+def file_slices(set_bytes):
+    """The payloads of a FileDescriptorSet's field 1, cut out of its bytes as stored."""
+    slices, offset = [], 0
+    while offset < len(set_bytes):
+        tag, offset = read_varint(set_bytes, offset)
+        if tag != (1 << 3 | 2):
+            sys.exit(f"unexpected tag {tag} in the descriptor set")
+        length, offset = read_varint(set_bytes, offset)
+        slices.append(set_bytes[offset:offset + length])
+        offset += length
+    return slices
+
+
+def render_reflection(directory):
+    """ReflectionFixtures.swift: the contract's files and declared names, as Python reads them."""
+    import google.protobuf
+    from google.protobuf import descriptor_pb2, descriptor_pool
+
+    set_bytes = compile_descriptor_set(directory, proto_files(os.path.join(ROOT, "proto")), include_imports=True)
+    slices = file_slices(set_bytes)
+    files = []
+    for data in slices:
+        proto = descriptor_pb2.FileDescriptorProto.FromString(data)
+        # The bytes reflection serves must be a FileDescriptorProto that Python reads whole.
+        if proto.SerializeToString() != data:
+            sys.exit(f"{proto.name}: Python re-encodes the stored bytes differently")
+        files.append(proto)
+    names = [proto.name for proto in files]
+    pool = descriptor_pool.DescriptorPool()
+    for proto in files:
+        pool.Add(proto)
+
+    def with_dependencies(proto):
+        closure, pending = set(), list(proto.dependency)
+        while pending:
+            name = pending.pop()
+            if name not in closure:
+                closure.add(name)
+                pending += files[names.index(name)].dependency
+        return [proto.name] + [name for name in names if name in closure]
+
+    symbols = []
+
+    def add(name, kind, file_name):
+        # The pool's own lookup where it has one (it finds no methods); the declaring file otherwise.
+        if kind != "method":
+            found = pool.FindFileContainingSymbol(name).name
+            if found != file_name:
+                sys.exit(f"{name}: the pool finds it in {found}, not {file_name}")
+        symbols.append((name, kind, file_name))
+
+    def add_enum(enum, scope, file_name):
+        add(enum.full_name, "enumType", file_name)
+        for value in enum.values:
+            # An enum value is named in the enum's enclosing scope, beside the enum.
+            add(scope + value.name, "enumValue", file_name)
+
+    def add_message(message, file_name):
+        add(message.full_name, "message", file_name)
+        for field in message.fields:
+            add(field.full_name, "field", file_name)
+        for oneof in message.oneofs:
+            add(oneof.full_name, "oneof", file_name)
+        for nested in message.nested_types:
+            add_message(nested, file_name)
+        for enum in message.enum_types:
+            add_enum(enum, message.full_name + ".", file_name)
+
+    for name in names:
+        file = pool.FindFileByName(name)
+        scope = file.package + "." if file.package else ""
+        for message in file.message_types_by_name.values():
+            add_message(message, name)
+        for enum in file.enum_types_by_name.values():
+            add_enum(enum, scope, name)
+        for service in file.services_by_name.values():
+            add(service.full_name, "service", name)
+            for method in service.methods:
+                add(method.full_name, "method", name)
+
+    lines = [
+        "// Generated by Tests/ProtobufTests/make-fixtures.py with protobuf %s (Python)." % google.protobuf.__version__,
+        "// Do not edit: change proto/ or the script and run it again.",
+        "",
+        "/// The files of the compiled contract (protoc --include_imports over proto/) in the set's order,",
+        "/// each cut out of the set's bytes and read whole by `descriptor_pb2.FileDescriptorProto`: its",
+        "/// SHA-256, and the answer to file_by_filename (the file, then its transitive imports in set order).",
+        "let descriptorFiles: [DescriptorFileFixture] = [",
+    ]
+    for proto, data in zip(files, slices):
+        lines.append("    DescriptorFileFixture(")
+        lines.append(f'        name: "{proto.name}",')
+        lines.append(f'        package: "{proto.package}",')
+        lines.append(f'        sha256: "{hashlib.sha256(data).hexdigest()}",')
+        lines.append(f"        withDependencies: [{', '.join(chr(34) + n + chr(34) for n in with_dependencies(proto))}]")
+        lines.append("    ),")
+    lines += [
+        "]",
+        "",
+        "/// Every name the files declare, its kind, and the file Python's DescriptorPool finds it in.",
+        "let declaredSymbols: [SymbolFixture] = [",
+    ]
+    for name, kind, file_name in symbols:
+        lines.append(f'    SymbolFixture(name: "{name}", kind: .{kind}, file: "{file_name}"),')
+    lines += ["]", ""]
+    return "\n".join(lines)
+
+
 def main():
     check = sys.argv[1:] == ["--check"]
     if sys.argv[1:] and not check:
         sys.exit("usage: make-fixtures.py [--check]")
     with tempfile.TemporaryDirectory() as directory:
+        check_grpc_files_match_upstream(directory)
         compile_protos(directory)
-        text = render()
-    if check:
-        with open(OUTPUT) as existing:
-            if existing.read() != text:
-                sys.exit(f"{os.path.relpath(OUTPUT, ROOT)} is stale: run python3 {os.path.relpath(__file__, ROOT)}")
-        print(f"{os.path.relpath(OUTPUT, ROOT)} is up to date")
-    else:
-        with open(OUTPUT, "w") as output:
-            output.write(text)
-        print(f"wrote {os.path.relpath(OUTPUT, ROOT)}")
+        outputs = [(OUTPUT, render(directory)), (REFLECTION_OUTPUT, render_reflection(directory))]
+    for path, text in outputs:
+        if check:
+            with open(path) as existing:
+                if existing.read() != text:
+                    sys.exit(f"{os.path.relpath(path, ROOT)} is stale: run python3 {os.path.relpath(__file__, ROOT)}")
+            print(f"{os.path.relpath(path, ROOT)} is up to date")
+        else:
+            with open(path, "w") as output:
+                output.write(text)
+            print(f"wrote {os.path.relpath(path, ROOT)}")
 
 
 if __name__ == "__main__":
