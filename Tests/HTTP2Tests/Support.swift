@@ -34,3 +34,10 @@ extension HeaderField {
 /// Field lists written as `[("name", "value")]`.
 func fields(_ pairs: [(String, String)]) -> [HeaderField] { pairs.map { HeaderField($0.0, $0.1) } }
 
+
+/// Frames serialised one after another.
+func wireBytes(_ frames: [Frame]) -> [UInt8] {
+    var bytes: [UInt8] = []
+    for frame in frames { frame.write(into: &bytes) }
+    return bytes
+}
