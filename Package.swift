@@ -74,6 +74,8 @@ let package = Package(
         .executableTarget(name: "InflateFuzz", dependencies: ["Compression"], exclude: ["seeds"], swiftSettings: strict),
         // libFuzzer entry point for the protobuf binary and JSON decoders (see Sources/ProtobufFuzz/Fuzz.swift).
         .executableTarget(name: "ProtobufFuzz", dependencies: ["Protobuf"], exclude: ["seeds"], swiftSettings: strict),
+        // libFuzzer entry point for the HTTP/2 connection and the HPACK decoder (see Sources/HTTP2Fuzz/Fuzz.swift).
+        .executableTarget(name: "HTTP2Fuzz", dependencies: ["HTTP2"], exclude: ["seeds"], swiftSettings: strict),
 
         // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
