@@ -12,7 +12,9 @@ import Bytes
 /// Memory stays bounded whatever the peer sends: at most one partial frame and one header block
 /// are buffered, streams are capped, and answers the peer makes us queue are counted. Response
 /// bodies are the caller's: `sendData` keeps what it is given until the peer's windows let it go.
-public struct HTTP2ServerConnection {
+/// The flood limit on queued answers works when `drainOutput` runs only as the socket takes the
+/// bytes: a caller that drains into an ever-growing buffer must bound that buffer itself.
+public struct HTTP2ServerConnection: Sendable {
     /// RFC 9113 §3.4: what a client sends first, before its SETTINGS frame.
     static let clientPreface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
     /// RFC 9113 §6.9.2: every window starts at 65,535 until SETTINGS or WINDOW_UPDATE say more.
