@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "EventLoop", dependencies: ["CLinux", "Bytes", "Threading", "Timing"], swiftSettings: hot),
         .target(name: "HTTP1", dependencies: ["Bytes", "Timing"], swiftSettings: hot),
         .target(name: "HTTPServer", dependencies: ["EventLoop", "HTTP1", "Bytes", "JSON", "Timing", "Metrics", "Logging"], swiftSettings: hot),
+        // HTTP/2 bytes: frames, HPACK and the server connection state machine, without sockets.
+        .target(name: "HTTP2", dependencies: ["Bytes"], swiftSettings: hot),
 
         // Protocol Buffers: the binary encoding and proto3 JSON for the messages of proto/.
         .target(name: "Protobuf", dependencies: ["Bytes", "JSON", "Timing"], swiftSettings: hot),
@@ -72,6 +74,8 @@ let package = Package(
         .executableTarget(name: "InflateFuzz", dependencies: ["Compression"], exclude: ["seeds"], swiftSettings: strict),
         // libFuzzer entry point for the protobuf binary and JSON decoders (see Sources/ProtobufFuzz/Fuzz.swift).
         .executableTarget(name: "ProtobufFuzz", dependencies: ["Protobuf"], exclude: ["seeds"], swiftSettings: strict),
+        // libFuzzer entry point for the HTTP/2 connection and the HPACK decoder (see Sources/HTTP2Fuzz/Fuzz.swift).
+        .executableTarget(name: "HTTP2Fuzz", dependencies: ["HTTP2"], exclude: ["seeds"], swiftSettings: strict),
 
         // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -85,6 +89,7 @@ let package = Package(
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "JSON"], exclude: ["make-fixtures.py", "testdata"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Bytes", "CLinux"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes"]),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "Bytes"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
