@@ -58,13 +58,16 @@ let package = Package(
         // Connect unary on the REST port: HTTP/1.1 in, RPC calls, Connect responses out.
         .target(name: "Connect", dependencies: ["RPC", "Service", "Reservations", "Protobuf", "Compression", "HTTPServer", "HTTP1", "JSON", "Bytes", "Timing"], swiftSettings: strict),
 
+        // gRPC over HTTP/2 cleartext on its own port, on the same event loops.
+        .target(name: "GRPC", dependencies: ["HTTP2", "RPC", "Service", "Reservations", "Protobuf", "Compression", "EventLoop", "Bytes", "Metrics", "Logging", "Timing"], swiftSettings: hot),
+
         // REST handlers: JSON shapes in and out, error mapping.
         .target(name: "API", dependencies: ["Service", "HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
 
         // The executable: configuration, wiring, signals, start-up recovery.
         .executableTarget(
             name: "ReservationServer",
-            dependencies: ["API", "Connect", "RPC", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux"],
+            dependencies: ["API", "Connect", "GRPC", "HTTP2", "RPC", "Protobuf", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux"],
             swiftSettings: strict
         ),
 

@@ -35,7 +35,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         flush()
     }
 
-    var isIdle: Bool { streams.isEmpty && !http2.hasPendingOutput }
+    var isIdle: Bool { streams.isEmpty && !http2.hasWritableOutput }
 
     // MARK: Connection events
 
@@ -43,7 +43,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
         if !connection.input.isEmpty {
             let input = connection.input.readable
-            let events = http2.receive(input)
+            let events = http2.receive(input, nowNanoseconds: server.clock.monotonicNanoseconds())
             connection.input.consume(input.count)
             for event in events { handle(event) }
         }
@@ -58,7 +58,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
         if let deadline = stream.deadlineMs, deadline < server.clock.wallMilliseconds() {
             finish(completion.streamID, .failure(RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the answer")))
         } else {
-            finish(completion.streamID, RPCReply.result(of: completion.delivery.reply), replayed: completion.delivery.isReplay)
+            finish(completion.streamID, RPCReply.result(of: completion.delivery.reply).map { Optional($0) },
+                   replayed: completion.delivery.isReplay)
         }
         flush()
     }
@@ -68,6 +69,10 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     func connectionDeadlinePassed(_ connection: Connection) {
+        if closing && connection.closeAfterFlush {
+            connection.close()
+            return
+        }
         if streams.isEmpty {
             // Idle for too long: say goodbye properly, then close.
             http2.beginGracefulShutdown()
@@ -79,8 +84,10 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     func connectionWillDrain(_ connection: Connection) {
-        // SIGTERM: GOAWAY with the last stream processed; open calls finish, new ones are refused.
+        // SIGTERM: GOAWAY with the last stream processed; open calls finish, new ones are refused,
+        // and the connection closes once they are answered.
         http2.beginGracefulShutdown()
+        closing = true
         flush()
     }
 
@@ -90,20 +97,31 @@ final class GRPCConnectionHandler: ConnectionHandler {
         streams.removeAll()
     }
 
-    /// Hands what HTTP/2 queued to the socket, and applies back-pressure: a peer that does not read
-    /// its answers stops being read.
+    /// Hands what HTTP/2 queued to the socket, and applies back-pressure. Frames move to the socket
+    /// buffer only while it holds less than `pendingOutputBytesMax`: beyond it they wait inside the
+    /// HTTP/2 connection, whose own limits then end a peer that keeps asking (PING or SETTINGS
+    /// floods) without reading the answers; and a peer that does not read stops being read.
     private func flush() {
-        http2.drainOutput(into: connection.output)
-        if http2.isClosed {
+        if connection.output.readableCount < server.configuration.pendingOutputBytesMax || http2.isClosed {
+            http2.drainOutput(into: connection.output)
+        }
+        if http2.isClosed || (http2.canClose && closing) {
+            if !closing || !connection.closeAfterFlush {
+                // A peer that never reads must not keep a closing connection forever.
+                connection.setDeadline(inMilliseconds: Self.closingGraceMilliseconds)
+            }
             closing = true
             connection.closeAfterFlush = true
         }
-        if connection.output.readableCount > server.configuration.pendingOutputBytesMax {
+        if connection.output.readableCount >= server.configuration.pendingOutputBytesMax {
             connection.pauseReading()
         } else if connection.isReadingPaused && !connection.peerClosed && !closing {
             connection.resumeReading()
         }
     }
+
+    /// How long a connection that is closing may take to hand over its last frames.
+    static let closingGraceMilliseconds: Int64 = 5_000
 
     // MARK: Streams
 

@@ -15,8 +15,9 @@ public struct GRPCConfiguration: Sendable {
     /// Request bytes one connection may hold while its calls are read, across its streams; a
     /// stream that would go beyond it is refused (RESOURCE_EXHAUSTED) instead of growing memory.
     public var connectionBufferBytesMax = 16 * 1_048_576
-    /// Unsent response bytes per connection before its input stops being read.
-    public var pendingOutputBytesMax = 4 * 1_048_576
+    /// Unsent response bytes per connection in the socket buffer before further frames wait in
+    /// the HTTP/2 connection and its input stops being read.
+    public var pendingOutputBytesMax = 256 * 1_024
     /// An idle connection (no open stream) is closed after this long.
     public var idleTimeoutMilliseconds: Int64 = 300_000
 

@@ -2,10 +2,12 @@ import API
 import CLinux
 import Connect
 import EventLoop
+import GRPC
 import Glibc
 import HTTPServer
 import Logging
 import Metrics
+import Protobuf
 import RPC
 import Reservations
 import Service
@@ -115,9 +117,10 @@ final class Application: Sendable {
         registry.gaugeFunction(name: "log_dropped_lines", help: "log lines dropped because the log buffer was full") { [log] in
             Double(log.droppedCount)
         }
+        let rpc = ReservationRPC(service: service, messageBytesMax: configuration.rpcMessageBytesMax)
         let router: Router
         do {
-            router = try routes(service: service, writer: writer, readiness: readiness, registry: registry).build()
+            router = try routes(service: service, rpc: rpc, writer: writer, readiness: readiness, registry: registry).build()
         } catch {
             writer.shutdown()
             throw StartupError(description: "invalid routes: \(error.description)")
@@ -129,6 +132,10 @@ final class Application: Sendable {
                                 observability: observability) { loop in
             readers[loop].resetStatements()
         }
+        let grpc = GRPCServer(rpc: rpc, service: service, extra: grpcExtras(readiness: readiness), configuration: configuration.grpc,
+                              registry: registry, clock: clock) { loop in
+            readers[loop].resetStatements()
+        }
         var loopConfiguration = EventLoopConfiguration()
         loopConfiguration.host = configuration.host
         loopConfiguration.port = configuration.port
@@ -136,13 +143,16 @@ final class Application: Sendable {
         loopConfiguration.connectionsMax = configuration.connectionsMax
         let group: EventLoopGroup
         do {
-            group = try EventLoopGroup(configuration: loopConfiguration, service: server)
+            group = try EventLoopGroup(configuration: loopConfiguration, listeners: [
+                ListenerSpec(port: configuration.port, service: server), ListenerSpec(port: configuration.grpcPort, service: grpc),
+            ])
         } catch {
             writer.shutdown()
             throw StartupError(description: "cannot listen: \(error.description)")
         }
         try group.start()
-        log.always("listening", ["host": .string(configuration.host), "port": .int(Int64(group.port))])
+        log.always("listening", ["host": .string(configuration.host), "port": .int(Int64(group.ports[0])),
+                                 "grpcPort": .int(Int64(group.ports[1]))])
         return Parts(writer: writer, readiness: readiness, group: group, checkpointer: CheckpointerSlot())
     }
 
@@ -167,8 +177,30 @@ final class Application: Sendable {
         return writer
     }
 
+    /// The gRPC port's methods besides the reservation service: health (SERVING once ready) and
+    /// server reflection, v1 and v1alpha.
+    private func grpcExtras(readiness: Readiness) -> GRPCExtraMethods {
+        let health = HealthService { readiness.isReady }
+        let reflection = ReflectionService()
+        let messageBytesMax = configuration.rpcMessageBytesMax
+        var extra = GRPCExtraMethods()
+        extra.unary[HealthService.checkPath] = { bytes in
+            bytes.withUnsafeBytes { raw in Result { () throws(RPCStatus) in try health.check(message: raw) } }
+        }
+        extra.unary[HealthService.watchPath] = { _ in .failure(HealthService.watchStatus) }
+        let limits = ProtoLimits(messageBytesMax: messageBytesMax, nestingDepthMax: ProtoLimits.default.nestingDepthMax)
+        extra.perMessage[ReflectionService.infoPath] = { bytes in
+            bytes.withUnsafeBytes { raw in Result { () throws(RPCStatus) in try reflection.respond(toMessage: raw, in: GRPCReflectionV1.self, limits: limits) } }
+        }
+        extra.perMessage[ReflectionService.infoPathV1Alpha] = { bytes in
+            bytes.withUnsafeBytes { raw in Result { () throws(RPCStatus) in try reflection.respond(toMessage: raw, in: GRPCReflectionV1Alpha.self, limits: limits) } }
+        }
+        return extra
+    }
+
     /// Health, metrics, the REST door and the Connect door.
-    private func routes(service: ReservationService, writer: Writer, readiness: Readiness, registry: MetricsRegistry) -> RouterBuilder {
+    private func routes(service: ReservationService, rpc: ReservationRPC, writer: Writer, readiness: Readiness,
+                        registry: MetricsRegistry) -> RouterBuilder {
         var routes = RouterBuilder()
         let databasePath = configuration.databasePath
         HealthRoutes.register(on: &routes, readiness: readiness) {
@@ -189,7 +221,6 @@ final class Application: Sendable {
         }
         MetricsRoutes.register(on: &routes, registry: registry)
         RESTAPI(service: service, log: log).register(on: &routes)
-        let rpc = ReservationRPC(service: service, messageBytesMax: configuration.rpcMessageBytesMax)
         ConnectDoor(rpc: rpc, service: service, messageBytesMax: configuration.rpcMessageBytesMax, clock: clock)
             .register(on: &routes)
         return routes

@@ -116,6 +116,22 @@ func closingCode(_ client: TestClient, sourceLocation: SourceLocation = #_source
     #expect(closingCode(client) == .enhanceYourCalm)
 }
 
+@Test func hostile_pingFloodThatIsReadIsStillLimitedPerWindow() {
+    var configuration = HTTP2Configuration.make(maxQueuedControlFrames: 100)
+    configuration.maxPingsAndSettingsPerWindow = 500
+    let client = TestClient(configuration)
+    // Every answer is drained (deep socket buffers take them), so the queue never fills; the
+    // count per window still ends it. The preface's SETTINGS counted once.
+    var sent = 0
+    while !client.connection.isClosed, sent < 10_000 {
+        client.send(bytes: wireBytes((0..<50).map { .ping(ack: false, opaqueData: UInt64(sent + $0)) }))
+        sent += 50
+        if !client.connection.isClosed { client.drain() }
+    }
+    #expect(sent == 500)
+    #expect(closingCode(client) == .enhanceYourCalm)
+}
+
 @Test func hostile_pingsFromAPeerThatReadsAreAnswered() {
     let client = TestClient(.make(maxQueuedControlFrames: 100))
     for round in 0..<100 {

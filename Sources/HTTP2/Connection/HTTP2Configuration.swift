@@ -32,8 +32,14 @@ public struct HTTP2Configuration: Sendable, Equatable {
     /// loop of HEADERS and RST_STREAM ("rapid reset", CVE-2023-44487) ends in GOAWAY
     /// ENHANCE_YOUR_CALM past this.
     public var maxResetsPerWindow = 200
-    /// The window of `maxResetsPerWindow`, on the monotonic clock passed to `receive`.
+    /// The window of `maxResetsPerWindow` and `maxPingsAndSettingsPerWindow`, on the monotonic
+    /// clock passed to `receive`.
     public var resetWindowNanoseconds: UInt64 = 10_000_000_000
+    /// PING and SETTINGS frames that ask for an answer, within `resetWindowNanoseconds`. The
+    /// queue limit above only bites when answers pile up in this connection; a peer whose socket
+    /// buffers still take them could otherwise make us answer without end (a PING flood through
+    /// deep buffers): past this, GOAWAY ENHANCE_YOUR_CALM.
+    public var maxPingsAndSettingsPerWindow = 10_000
     /// CONTINUATION frames after one HEADERS frame. Each can be tiny, so their count is limited
     /// apart from the block's octets (the "CONTINUATION flood" of 2024): past it, GOAWAY
     /// ENHANCE_YOUR_CALM.
@@ -61,6 +67,7 @@ public struct HTTP2Configuration: Sendable, Equatable {
         precondition(headerTableSize >= 0 && headerTableSize <= Int(UInt32.max), "headerTableSize must fit 32 bits")
         precondition(maxQueuedControlFrames >= 1, "maxQueuedControlFrames must allow the SETTINGS ACK")
         precondition(maxResetsPerWindow >= 0 && resetWindowNanoseconds > 0, "the reset limit needs a window")
+        precondition(maxPingsAndSettingsPerWindow >= 1, "the first SETTINGS must be allowed")
         precondition(maxContinuationFrames >= 0 && maxEmptyDataFrames >= 0 && maxClosedStreamsRemembered >= 0)
     }
 }

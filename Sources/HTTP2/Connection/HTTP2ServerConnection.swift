@@ -98,8 +98,8 @@ public struct HTTP2ServerConnection: Sendable {
     public private(set) var isClosed = false
 
     private var nowNanoseconds: UInt64 = 0
-    private var resetWindowStart: UInt64 = 0
-    private var resetsInWindow = 0
+    private var resets = RateWindow()
+    private var pingsAndSettings = RateWindow()
     private var emptyDataFramesInARow = 0
 
     /// Starts a connection and queues the server preface: our SETTINGS, then a WINDOW_UPDATE that
@@ -246,7 +246,10 @@ public struct HTTP2ServerConnection: Sendable {
             connectionError(.protocolError, "a client sent PUSH_PROMISE")
         case let .ping(ack, opaqueData):
             // RFC 9113 §6.7: answer with the same data; an ACK answers nothing.
-            if !ack { queueControl(.ping(ack: true, opaqueData: opaqueData)) }
+            if !ack {
+                countPingOrSettings()
+                queueControl(.ping(ack: true, opaqueData: opaqueData))
+            }
         case let .goAway(lastStreamID, code, _):
             peerWentAway = true
             events.append(.goAway(lastStreamID: lastStreamID, errorCode: HTTP2ErrorCode(wire: code)))
@@ -523,6 +526,7 @@ public struct HTTP2ServerConnection: Sendable {
                 break
             }
         }
+        countPingOrSettings()
         queueControl(.settings(ack: true, []))
     }
 
@@ -611,13 +615,16 @@ public struct HTTP2ServerConnection: Sendable {
 
     /// Counts a reset stream against the rapid-reset limit.
     private mutating func countReset() {
-        if nowNanoseconds - resetWindowStart >= configuration.resetWindowNanoseconds || resetsInWindow == 0 {
-            resetWindowStart = nowNanoseconds
-            resetsInWindow = 0
-        }
-        resetsInWindow += 1
-        if resetsInWindow > configuration.maxResetsPerWindow {
+        if resets.count(at: nowNanoseconds, window: configuration.resetWindowNanoseconds) > configuration.maxResetsPerWindow {
             connectionError(.enhanceYourCalm, "more than \(configuration.maxResetsPerWindow) streams reset in \(configuration.resetWindowNanoseconds / 1_000_000) ms")
+        }
+    }
+
+    /// Counts a PING or SETTINGS that asks for an answer against its limit.
+    private mutating func countPingOrSettings() {
+        let count = pingsAndSettings.count(at: nowNanoseconds, window: configuration.resetWindowNanoseconds)
+        if count > configuration.maxPingsAndSettingsPerWindow {
+            connectionError(.enhanceYourCalm, "more than \(configuration.maxPingsAndSettingsPerWindow) PING and SETTINGS frames in \(configuration.resetWindowNanoseconds / 1_000_000) ms")
         }
     }
 
@@ -830,5 +837,21 @@ public struct HTTP2ServerConnection: Sendable {
             close(id, .resetByUs)
             Frame.rstStream(streamID: id, errorCode: HTTP2ErrorCode.noError.rawValue).write(into: &output)
         }
+    }
+}
+
+/// Events counted in a fixed window of time (a window starts with its first event).
+struct RateWindow: Sendable {
+    private var start: UInt64 = 0
+    private var events = 0
+
+    /// Counts one event at `now` and returns how many fell in the current window.
+    mutating func count(at now: UInt64, window: UInt64) -> Int {
+        if events == 0 || now &- start >= window {
+            start = now
+            events = 0
+        }
+        events += 1
+        return events
     }
 }
