@@ -53,7 +53,7 @@ public final class GRPCServer: EventLoopService {
         self.extra = extra
         self.configuration = configuration
         self.clock = clock
-        self.metrics = registry.map(GRPCMetrics.init)
+        self.metrics = registry.map { GRPCMetrics(registry: $0, loopCount: $0.shardCount) }
         self.sleepHook = loopWillSleep
     }
 
@@ -66,14 +66,24 @@ public final class GRPCServer: EventLoopService {
     }
 }
 
-/// The gRPC series, with the names gRPC users know (grpc-ecosystem/go-grpc-prometheus).
+/// The gRPC series, with the names gRPC users know (grpc-ecosystem/go-grpc-prometheus). Label
+/// values are bounded: only served methods are recorded, and each loop keeps the children it has
+/// used, so a call costs no lock and no allocation once its series exists.
 final class GRPCMetrics: Sendable {
     let handled: CounterFamily
     let handling: HistogramFamily
     let connections: Gauge
     let streams: Gauge
+    private let caches: [SeriesCache]
 
-    init(registry: MetricsRegistry) {
+    /// The series one loop has used, by method path and code.
+    final class SeriesCache: @unchecked Sendable {  // element i of `caches` is used only on loop i's thread
+        var handled: [String: [Int32: Counter]] = [:]
+        var handling: [String: Histogram] = [:]
+    }
+
+    init(registry: MetricsRegistry, loopCount: Int) {
+        caches = (0..<loopCount).map { _ in SeriesCache() }
         handled = registry.counterFamily(
             name: "grpc_server_handled_total", help: "RPCs completed on the gRPC port, by service, method and status code.",
             labelNames: ["grpc_type", "grpc_service", "grpc_method", "grpc_code"])
@@ -85,10 +95,21 @@ final class GRPCMetrics: Sendable {
     }
 
     func record(path: String, streaming: Bool, code: RPCCode, seconds: Double, shard: Int) {
+        let cache = caches[shard]
         let (service, method) = Self.split(path)
         let type = streaming ? "bidi_stream" : "unary"
-        handled.labels(type, service, method, GRPCWire.codeLabel(code)).increment(shard: shard)
-        handling.labels(type, service, method).observe(shard: shard, seconds: seconds)
+        let counter = cache.handled[path]?[code.rawValue] ?? {
+            let created = handled.labels(type, service, method, GRPCWire.codeLabel(code))
+            cache.handled[path, default: [:]][code.rawValue] = created
+            return created
+        }()
+        counter.increment(shard: shard)
+        let histogram = cache.handling[path] ?? {
+            let created = handling.labels(type, service, method)
+            cache.handling[path] = created
+            return created
+        }()
+        histogram.observe(shard: shard, seconds: seconds)
     }
 
     /// `/pkg.Service/Method` → (`pkg.Service`, `Method`); an unknown path keeps a bounded label.

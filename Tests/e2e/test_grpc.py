@@ -4,6 +4,7 @@ import concurrent.futures
 import importlib
 import json
 import os
+import signal
 import shutil
 import socket
 import struct
@@ -389,3 +390,45 @@ def test_data_on_a_closed_stream_is_stream_closed(demo):
         # The stream is closed now: DATA on it is a connection error.
         sock.sendall(frame(0, 0, 1, b"x" * 10))
         assert read_goaway(sock) == 5  # STREAM_CLOSED
+
+
+def test_grpc_metrics_are_labelled_by_method_and_code_and_pass_promtool(demo):
+    reservation_pb2 = pb()[0]
+    with channel(demo) as ch:
+        stub = stubs()[SERVICES[0]](ch)
+        for _ in range(3):
+            with pytest.raises(grpc.RpcError):
+                stub.GetReservation(reservation_pb2.GetReservationRequest(reservation_id="rsv_nope"))
+        stub.ListReservations(reservation_pb2.ListReservationsRequest())
+        # Unknown methods are answered but never become series (their names are the caller's).
+        unknown = ch.unary_unary("/reservation.v1.ReservationService/Bogus" + unique(""),
+                                 request_serializer=lambda m: m, response_deserializer=lambda b: b)
+        with pytest.raises(grpc.RpcError):
+            unknown(b"")
+        text = demo.get("/metrics").text
+    assert ('grpc_server_handled_total{grpc_type="unary",grpc_service="reservation.v1.ReservationService",'
+            'grpc_method="GetReservation",grpc_code="NOT_FOUND"} 3') in text
+    assert ('grpc_server_handled_total{grpc_type="unary",grpc_service="reservation.v1.ReservationService",'
+            'grpc_method="ListReservations",grpc_code="OK"} 1') in text
+    assert 'grpc_server_handling_seconds_count{grpc_type="unary",grpc_service="reservation.v1.ReservationService",grpc_method="GetReservation"} 3' in text
+    assert "Bogus" not in text
+    assert "\nhttp2_connections_open " in text and "\nhttp2_streams_open " in text
+    if shutil.which("promtool"):
+        checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_sigterm_says_goaway_and_the_process_exits_zero(server):
+    reservation_pb2 = pb()[0]
+    srv = server(demo=True)
+    ch = channel(srv)
+    stub = stubs()[SERVICES[0]](ch)
+    assert stub.ListReservations(reservation_pb2.ListReservationsRequest(), timeout=5) is not None
+    # A raw connection sees the GOAWAY the drain sends.
+    with socket.create_connection(("127.0.0.1", srv.grpc_port), timeout=5) as sock:
+        sock.sendall(PREFACE + frame(4, 0, 0))
+        time.sleep(0.2)
+        srv.process.send_signal(signal.SIGTERM)
+        assert read_goaway(sock) == 0  # NO_ERROR
+    assert srv.process.wait(timeout=20) == 0
+    ch.close()
