@@ -80,6 +80,9 @@ let package = Package(
         // libFuzzer entry point for the HTTP/2 connection and the HPACK decoder (see Sources/HTTP2Fuzz/Fuzz.swift).
         .executableTarget(name: "HTTP2Fuzz", dependencies: ["HTTP2"], exclude: ["seeds"], swiftSettings: strict),
 
+        // A load generator for unary gRPC calls with a unique idempotency key each (scripts/bench-grpc.sh).
+        .executableTarget(name: "GRPCLoad", dependencies: ["HTTP2"], swiftSettings: strict),
+
         // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),

@@ -96,15 +96,16 @@ final class GRPCMetrics: Sendable {
 
     func record(path: String, streaming: Bool, code: RPCCode, seconds: Double, shard: Int) {
         let cache = caches[shard]
-        let (service, method) = Self.split(path)
         let type = streaming ? "bidi_stream" : "unary"
         let counter = cache.handled[path]?[code.rawValue] ?? {
+            let (service, method) = Self.split(path)
             let created = handled.labels(type, service, method, GRPCWire.codeLabel(code))
             cache.handled[path, default: [:]][code.rawValue] = created
             return created
         }()
         counter.increment(shard: shard)
         let histogram = cache.handling[path] ?? {
+            let (service, method) = Self.split(path)
             let created = handling.labels(type, service, method)
             cache.handling[path] = created
             return created

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# gRPC against REST, and the HTTP/2 layer against nginx, in one run on a release build:
+#   read    GET /v1/reservations/{id} (wrk, read.lua) beside GetReservation over gRPC (GRPCLoad),
+#           5,000 reservations of one user read in turn
+#   hold    POST /v1/reservations (wrk, hold.lua) beside CreateReservation over gRPC (GRPCLoad),
+#           best available, 1-2 seats, a unique key per call, 1,000 users
+#   health  grpc.health.v1.Health/Check with h2load on the gRPC port, beside nginx serving h2c
+#           (`listen … http2`, `return 200`) with the same h2load settings
+# Each REST/gRPC pair runs A-B-B-A (so the database growing between runs weighs on both alike),
+# each write run starts after the previous run's idempotency keys have been purged, and the
+# ratios compare sums. GRPCLoad (Sources/GRPCLoad) exists because h2load sends one fixed body:
+# every CreateReservation would carry the same key and replay. The server runs with
+# --access-log-sample-rate 0, --hold-seconds 3600, --idempotency-ttl-seconds 10, otherwise defaults.
+#
+# usage: scripts/bench-grpc.sh [seconds] [connections]     (default 10 s per run, 64 connections)
+# Needs wrk, curl, h2load (nghttp2-client) and nginx (nginx-light).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-10}
+connections=${2:-64}
+for tool in wrk curl h2load nginx python3; do
+    command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 1; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/reservation-bench-grpc.XXXXXX")
+pid=
+nginx_pid=
+cleanup() {
+    [ -z "$pid" ] || { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+    [ -z "$nginx_pid" ] || { kill -TERM "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== gRPC and REST, HTTP/2 and nginx: $(nproc) cores; ${duration} s per run, $connections connections"
+echo "building (release: reservation-server, GRPCLoad)…"
+swift build -c release --product reservation-server >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+swift build -c release --product GRPCLoad >>"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+binary=.build/release/reservation-server
+load=.build/release/GRPCLoad
+idempotency_ttl=10
+
+"$binary" --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --access-log-sample-rate 0 --hold-seconds 3600 \
+    --idempotency-ttl-seconds $idempotency_ttl >"$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do grep -q '"msg":"listening"' "$work/server.log" && break; sleep 0.05; done
+port=$(grep -o '"msg":"listening".*' "$work/server.log" | grep -o '"port":[0-9]*' | cut -d: -f2)
+grpc_port=$(grep -o '"grpcPort":[0-9]*' "$work/server.log" | cut -d: -f2)
+base="http://127.0.0.1:$port"
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/actuator/health/readiness")" = 200 ]; do sleep 0.05; done
+
+events=
+for i in 1 2 3 4; do
+    sections=$(python3 -c 'import json; print(json.dumps([{"name": "S%d" % s, "seats": 100000, "price": 10000} for s in range(1, 11)]))')
+    curl -sf -o /dev/null -H 'Content-Type: application/json' \
+        -d "{\"eventId\":\"evt_bench_$i\",\"name\":\"Bench $i\",\"currency\":\"KRW\",\"sections\":$sections}" "$base/v1/events"
+    events="${events:+$events,}evt_bench_$i"
+done
+export EVENTS=$events
+LIMIT=5000 USER_ID=bench-reader IDS="$work/ids.txt" wrk -t1 -c16 -d120s --timeout 30s -s scripts/wrk/hold-record.lua "$base" >/dev/null
+echo "inventory: 4 events × 1,000,000 seats; read set: $(wc -l <"$work/ids.txt") reservations of bench-reader"
+echo
+
+declare -A rps
+rows=()
+record() {  # label line
+    local label=$1 line=$2
+    get() { echo "$line" | grep -o "$1=[0-9.]*" | cut -d= -f2; }
+    printf '%-22s %9s req/s  p50 %6s  p90 %6s  p99 %7s ms  not OK %s\n' "$label" "$(get rps)" "$(get p50_ms)" "$(get p90_ms)" "$(get p99_ms)" "$(get non2xx)"
+    rps[$label]=$(get rps)
+    rows+=("| $label | $connections | $(get rps) | $(get p50_ms) ms | $(get p99_ms) ms | $(get non2xx) |")
+}
+rest() {  # label scenario [VAR=value…]
+    local label=$1 scenario=$2; shift 2
+    [ "$scenario" = read ] || sleep $(( idempotency_ttl + 2 ))
+    env "$@" RUN="${label// /-}-$$" wrk -t1 -c"$connections" -d"${duration}s" --timeout 30s -s "scripts/wrk/$scenario.lua" "$base" >"$work/run.out"
+    record "$label" "$(grep '^RESULT' "$work/run.out")"
+    grep '^NON2XX' "$work/run.out" | sed 's/^/    /' || true
+}
+grpc() {  # label call [args…]
+    local label=$1 call=$2; shift 2
+    [ "$call" = get ] || sleep $(( idempotency_ttl + 2 ))
+    record "$label" "$("$load" --port "$grpc_port" --connections "$connections" --seconds "$duration" --call "$call" --tag "${label// /-}-$$" "$@" | grep '^RESULT')"
+}
+
+rest "REST read" read IDS="$work/ids.txt" USER_ID=bench-reader
+grpc "gRPC GetReservation" get --ids "$work/ids.txt" --user bench-reader
+grpc "gRPC GetReservation (2)" get --ids "$work/ids.txt" --user bench-reader
+rest "REST read (2)" read IDS="$work/ids.txt" USER_ID=bench-reader
+# The same reads from h2load (one id: h2load sends one body), for a C client beside wrk.
+python3 -c 'import sys; rid = open(sys.argv[1]).readline().strip().encode(); m = b"\x0a" + bytes([len(rid)]) + rid; sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' "$work/ids.txt" >"$work/get.bin"
+h2load_get=$(h2load -D "$duration" -c "$connections" -m 1 -t 1 -d "$work/get.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+    -H 'x-user-id: bench-reader' "http://127.0.0.1:$grpc_port/reservation.v1.ReservationService/GetReservation" \
+    | awk '/^finished in/ {gsub(",", "", $4); print int($4)}')
+echo "gRPC GetReservation with h2load (-m 1, one id): $h2load_get req/s"
+rest "REST hold" hold
+grpc "gRPC CreateReservation" create --events "$events"
+grpc "gRPC CreateReservation (2)" create --events "$events"
+rest "REST hold (2)" hold
+
+# Health over HTTP/2: h2load on the gRPC port, then the same against nginx h2c.
+python3 -c 'import sys; sys.stdout.buffer.write(b"\0\0\0\0\0")' >"$work/health.bin"
+h2() {  # url → req/s
+    h2load -D "$duration" -c "$connections" -m 10 -t 1 -d "$work/health.bin" -H 'content-type: application/grpc' -H 'te: trailers' "$1" \
+        | awk '/^finished in/ {gsub(",", "", $4); print int($4)} /^requests:/ {print "#", $0 > "/dev/stderr"}'
+}
+health=$(h2 "http://127.0.0.1:$grpc_port/grpc.health.v1.Health/Check" 2>"$work/h2-health.txt")
+nginx_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 2;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    server {
+        listen 127.0.0.1:$nginx_port http2;
+        location / { return 200 "ok"; }
+    }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+nginx_pid=$!
+sleep 0.5
+baseline=$(h2 "http://127.0.0.1:$nginx_port/grpc.health.v1.Health/Check" 2>"$work/h2-nginx.txt")
+echo "health over HTTP/2 (h2load -c $connections -m 10 -t 1, ${duration} s): reservation-server $health req/s ($(sed 's/^# //' "$work/h2-health.txt")); nginx h2c return 200: $baseline req/s ($(sed 's/^# //' "$work/h2-nginx.txt"))"
+echo
+ratio() { awk "BEGIN {printf \"%.3f\", ($1) / ($2)}"; }
+echo "gRPC GetReservation / REST read:    $(ratio "${rps[gRPC GetReservation]} + ${rps[gRPC GetReservation (2)]}" "${rps[REST read]} + ${rps[REST read (2)]}")"
+echo "gRPC CreateReservation / REST hold: $(ratio "${rps[gRPC CreateReservation]} + ${rps[gRPC CreateReservation (2)]}" "${rps[REST hold]} + ${rps[REST hold (2)]}")"
+echo "gRPC health / nginx h2c:            $(ratio "$health" "$baseline")"
+echo
+echo "| scenario | connections | req/s | p50 | p99 | not OK |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo "| gRPC Health/Check (h2load, -m 10) | $connections | $health | | | |"
+echo "| nginx h2c return 200 (h2load, -m 10) | $connections | $baseline | | | |"
