@@ -25,6 +25,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
     /// Request bytes held across all streams (bounded by `connectionBufferBytesMax`).
     private var bufferedBytes = 0
     private var closing = false
+    /// The array `receive` fills, kept between reads for its storage.
+    private var eventScratch: [HTTP2Event] = []
 
     init(server: GRPCServer, connection: Connection) {
         self.server = server
@@ -43,18 +45,21 @@ final class GRPCConnectionHandler: ConnectionHandler {
         connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
         if !connection.input.isEmpty {
             let input = connection.input.readable
-            let events = http2.receive(input, nowNanoseconds: server.clock.monotonicNanoseconds())
+            var events: [HTTP2Event] = []
+            swap(&events, &eventScratch)
+            http2.receive(input, nowNanoseconds: server.clock.monotonicNanoseconds(), into: &events)
             connection.input.consume(input.count)
             for event in events { handle(event) }
+            events.removeAll(keepingCapacity: true)
+            swap(&events, &eventScratch)
         }
         if connection.peerClosed { connection.closeAfterFlush = true }
         flush()
     }
 
     func connectionDidComplete(_ connection: Connection, value: any Sendable) {
-        guard let completion = value as? GRPCCompletion, var stream = streams[completion.streamID] else { return }
+        guard let completion = value as? GRPCCompletion, let stream = streams[completion.streamID] else { return }
         stream.waitingForWriter = false
-        streams[completion.streamID] = stream
         if let deadline = stream.deadlineMs, deadline < server.clock.wallMilliseconds() {
             finish(completion.streamID, .failure(RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the answer")))
         } else {
@@ -147,7 +152,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         var method = ""
         var path = ""
         var contentType = ""
-        var stream = GRPCStream(startNanoseconds: server.clock.monotonicNanoseconds())
+        let stream = GRPCStream(startNanoseconds: server.clock.monotonicNanoseconds())
         for field in fields {
             switch field.name {
             case ":method": method = field.value
@@ -181,13 +186,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
             close(streamID, reset: true)
             return
         }
-        streams[streamID]?.path = path
+        stream.path = path
         if let method = server.rpc.method(path) {
-            streams[streamID]?.call = .reservation(method)
+            stream.call = .reservation(method)
         } else if let handler = server.extra.unary[path] {
-            streams[streamID]?.call = .unary(handler)
+            stream.call = .unary(handler)
         } else if let handler = server.extra.perMessage[path] {
-            streams[streamID]?.call = .perMessage(handler)
+            stream.call = .perMessage(handler)
         } else {
             finish(streamID, .failure(RPCStatus(.unimplemented, "UNIMPLEMENTED: no method \(path)")))
             return
@@ -203,14 +208,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     private func receive(_ streamID: UInt32, _ bytes: [UInt8]) {
-        guard var stream = streams[streamID], !stream.answered else { return }
+        guard let stream = streams[streamID], !stream.answered else { return }
         guard bufferedBytes + bytes.count <= server.configuration.connectionBufferBytesMax else {
             finish(streamID, .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: too many request bytes in flight on this connection")))
             return
         }
-        stream.buffer += bytes
+        if stream.buffer.isEmpty { stream.buffer = bytes } else { stream.buffer += bytes }
         bufferedBytes += bytes.count
-        streams[streamID] = stream
         if case .perMessage = stream.call { answerMessages(streamID) } else { checkSize(streamID) }
     }
 
@@ -224,18 +228,15 @@ final class GRPCConnectionHandler: ConnectionHandler {
 
     /// Streaming handlers (reflection) answer each complete request message at once.
     private func answerMessages(_ streamID: UInt32) {
-        guard var stream = streams[streamID], case .perMessage(let handler) = stream.call else { return }
+        guard let stream = streams[streamID], case .perMessage(let handler) = stream.call else { return }
         while !stream.answered {
             switch GRPCWire.nextMessage(in: stream.buffer, from: 0, messageBytesMax: server.configuration.messageBytesMax) {
             case .incomplete:
-                streams[streamID] = stream
                 return
             case .tooLarge(let length):
-                streams[streamID] = stream
                 finish(streamID, .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: a message of \(length) bytes is too large")))
                 return
             case .malformed:
-                streams[streamID] = stream
                 finish(streamID, .failure(RPCStatus(.internal, "INTERNAL: malformed message prefix")))
                 return
             case .message(let message, let consumed):
@@ -243,11 +244,10 @@ final class GRPCConnectionHandler: ConnectionHandler {
                 bufferedBytes -= consumed
                 switch decompress(message, encoding: stream.encoding) {
                 case .failure(let status):
-                    streams[streamID] = stream
                     finish(streamID, .failure(status))
                     return
                 case .success(let bytes):
-                    switch handler(bytes) {
+                    switch handler(Array(bytes)) {
                     case .success(let response):
                         if !stream.headersSent {
                             http2.sendHeaders(streamID: streamID, fields: Self.responseHeaders(replayed: false), endStream: false)
@@ -255,23 +255,22 @@ final class GRPCConnectionHandler: ConnectionHandler {
                         }
                         http2.sendData(streamID: streamID, bytes: GRPCWire.framed(response), endStream: false)
                     case .failure(let status):
-                        streams[streamID] = stream
                         finish(streamID, .failure(status))
                         return
                     }
                 }
             }
         }
-        streams[streamID] = stream
     }
 
     /// The client finished sending: run a unary call, or end a streaming one with OK.
     private func endOfRequest(_ streamID: UInt32) {
-        streams[streamID]?.requestEnded = true
-        guard let stream = streams[streamID], !stream.answered else { return }
+        guard let stream = streams[streamID] else { return }
+        stream.requestEnded = true
+        guard !stream.answered else { return }
         if case .perMessage = stream.call {
             answerMessages(streamID)
-            if streams[streamID]?.answered == false { finish(streamID, .success(nil)) }
+            if !stream.answered { finish(streamID, .success(nil)) }
             return
         }
         let message: GRPCWire.Message
@@ -289,7 +288,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
             finish(streamID, .failure(RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the call started")))
             return
         }
-        let request: [UInt8]
+        let request: ArraySlice<UInt8>
         switch decompress(message, encoding: stream.encoding) {
         case .success(let bytes): request = bytes
         case .failure(let status):
@@ -300,13 +299,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
         case .reservation(let method):
             call(method, request, streamID, stream)
         case .unary(let handler):
-            finish(streamID, handler(request).map { Optional($0) })
+            finish(streamID, handler(Array(request)).map { Optional($0) })
         case .perMessage, .none:
             break
         }
     }
 
-    private func call(_ method: RPCMethod, _ request: [UInt8], _ streamID: UInt32, _ stream: GRPCStream) {
+    private func call(_ method: RPCMethod, _ request: ArraySlice<UInt8>, _ streamID: UInt32, _ stream: GRPCStream) {
         let context = RPCContext(userID: stream.userID, idempotencyKey: stream.idempotencyKey,
                                  traceparent: stream.traceparent, loop: connection.loop.index)
         do throws(RPCStatus) {
@@ -325,7 +324,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
                     try server.service.submit(command, render: render) { delivery in
                         loop.complete(token, with: GRPCCompletion(streamID: streamID, delivery: delivery), reserved: true)
                     }
-                    streams[streamID]?.waitingForWriter = true
+                    stream.waitingForWriter = true
                 } catch {
                     loop.releaseReservation()
                     throw RPCStatus(error)
@@ -336,13 +335,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
         }
     }
 
-    private func decompress(_ message: GRPCWire.Message, encoding: String?) -> Result<[UInt8], RPCStatus> {
+    private func decompress(_ message: GRPCWire.Message, encoding: String?) -> Result<ArraySlice<UInt8>, RPCStatus> {
         guard message.compressed else { return .success(message.bytes) }
         guard encoding == "gzip" else {
             return .failure(RPCStatus(.internal, "INTERNAL: a compressed message without grpc-encoding"))
         }
         do {
-            return .success(try Inflate.gunzip(message.bytes, maxOutputBytes: server.configuration.messageBytesMax))
+            return .success(try Inflate.gunzip(Array(message.bytes), maxOutputBytes: server.configuration.messageBytesMax)[...])
         } catch .outputTooLarge {
             return .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: the message decompresses to more than \(server.configuration.messageBytesMax) bytes"))
         } catch {
@@ -353,23 +352,24 @@ final class GRPCConnectionHandler: ConnectionHandler {
     // MARK: Answers
 
     static func responseHeaders(replayed: Bool) -> [HeaderField] {
-        var fields = [HeaderField(name: ":status", value: "200"), HeaderField(name: "content-type", value: "application/grpc")]
-        if replayed { fields.append(HeaderField(name: "idempotent-replayed", value: "true")) }
-        return fields
+        replayed ? replayedHeaders : okHeaders
     }
+
+    private static let okHeaders = [HeaderField(name: ":status", value: "200"), HeaderField(name: "content-type", value: "application/grpc")]
+    private static let replayedHeaders = okHeaders + [HeaderField(name: "idempotent-replayed", value: "true")]
+    private static let okTrailers = [HeaderField(name: "grpc-status", value: "0")]
 
     /// Ends a call: the message and trailers with grpc-status 0, or the error — Trailers-Only
     /// when no headers went out yet (gRPC PROTOCOL-HTTP2).
     private func finish(_ streamID: UInt32, _ result: Result<[UInt8]?, RPCStatus>, replayed: Bool = false, extra: [HeaderField] = []) {
-        guard var stream = streams[streamID], !stream.answered else { return }
+        guard let stream = streams[streamID], !stream.answered else { return }
         stream.answered = true
-        streams[streamID] = stream
         var status = RPCStatus(.ok, "")
         switch result {
         case .success(let message):
             if !stream.headersSent { http2.sendHeaders(streamID: streamID, fields: Self.responseHeaders(replayed: replayed), endStream: false) }
             if let message { http2.sendData(streamID: streamID, bytes: GRPCWire.framed(message), endStream: false) }
-            http2.sendHeaders(streamID: streamID, fields: [HeaderField(name: "grpc-status", value: "0")], endStream: true)
+            http2.sendHeaders(streamID: streamID, fields: Self.okTrailers, endStream: true)
         case .failure(let failure):
             status = failure
             var fields = stream.headersSent ? [] : Self.responseHeaders(replayed: replayed)
@@ -397,8 +397,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 }
 
-/// What the connection knows of one call.
-struct GRPCStream {
+/// What the connection knows of one call. A class so the stream table holds one reference and
+/// updates happen in place; only the connection's loop thread touches it.
+final class GRPCStream {
     enum Call {
         case reservation(RPCMethod)
         case unary(GRPCExtraMethods.Handler)

@@ -10,7 +10,8 @@ enum GRPCWire {
     /// One length-prefixed message taken from the front of a stream's buffer.
     struct Message {
         let compressed: Bool
-        let bytes: [UInt8]
+        /// A view into the stream's buffer (no copy).
+        let bytes: ArraySlice<UInt8>
     }
 
     enum Framing {
@@ -32,19 +33,24 @@ enum GRPCWire {
         let length = Int(buffer[start + 1]) << 24 | Int(buffer[start + 2]) << 16 | Int(buffer[start + 3]) << 8 | Int(buffer[start + 4])
         guard length <= messageBytesMax else { return .tooLarge(length) }
         guard buffer.count - start - prefixBytes >= length else { return .incomplete }
-        let body = Array(buffer[(start + prefixBytes)..<(start + prefixBytes + length)])
+        let body = buffer[(start + prefixBytes)..<(start + prefixBytes + length)]
         return .message(Message(compressed: flag == 1, bytes: body), consumed: prefixBytes + length)
     }
 
     /// `message` with its prefix (never compressed: responses are sent as identity).
     static func framed(_ message: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [0]
-        out.reserveCapacity(prefixBytes + message.count)
-        let length = UInt32(message.count)
-        out += [UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),
-                UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
-        out += message
-        return out
+        [UInt8](unsafeUninitializedCapacity: prefixBytes + message.count) { out, count in
+            let length = UInt32(message.count)
+            out[0] = 0
+            out[1] = UInt8(truncatingIfNeeded: length >> 24)
+            out[2] = UInt8(truncatingIfNeeded: length >> 16)
+            out[3] = UInt8(truncatingIfNeeded: length >> 8)
+            out[4] = UInt8(truncatingIfNeeded: length)
+            message.withUnsafeBufferPointer { body in
+                _ = UnsafeMutableBufferPointer(rebasing: out[prefixBytes...]).initialize(fromContentsOf: body)
+            }
+            count = prefixBytes + message.count
+        }
     }
 
     /// `grpc-timeout`: 1 to 8 digits and a unit (H, M, S, m, u, n), in milliseconds (rounded up, so

@@ -171,8 +171,10 @@ extension ProtoMessage {
     }
 }
 
-/// A message type's fields, with lookup tables built once.
-public struct ProtoSchema<Message: ProtoMessage>: Sendable {
+/// A message type's fields, with lookup tables built once. A class: generic code (every encode
+/// and decode) then fetches a type's schema as one reference, where a struct would make the
+/// runtime look up `ProtoSchema<Self>`'s metadata, under a lock, on every call.
+public final class ProtoSchema<Message: ProtoMessage>: Sendable {
     /// The fields in field-number order.
     public let fields: [ProtoField<Message>]
     /// The same fields in the form the codec runs on.
@@ -181,7 +183,7 @@ public struct ProtoSchema<Message: ProtoMessage>: Sendable {
     let customJSON: CustomJSON<Message>?
 
     /// Creates a schema from fields in ascending field-number order (at most 64 fields).
-    public init(_ fields: [ProtoField<Message>]) {
+    public convenience init(_ fields: [ProtoField<Message>]) {
         self.init(fields, customJSON: nil)
     }
 

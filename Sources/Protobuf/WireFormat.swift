@@ -236,14 +236,15 @@ public struct ProtoWriter: Sendable {
             bytes[start] = UInt8(length)
             return
         }
-        var lengthBytes: [UInt8] = []
-        var remaining = UInt64(length)
-        while remaining >= 0x80 {
-            lengthBytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
+        // The length needs more than the one byte kept for it: open up room, then fill it in.
+        var lengthBytes = 1
+        while length >> (7 * lengthBytes) != 0 { lengthBytes += 1 }
+        bytes.insert(contentsOf: repeatElement(0, count: lengthBytes - 1), at: start + 1)
+        var remaining = length
+        for index in start..<(start + lengthBytes) {
+            bytes[index] = UInt8(truncatingIfNeeded: remaining) | (remaining >= 0x80 ? 0x80 : 0)
             remaining >>= 7
         }
-        lengthBytes.append(UInt8(remaining))
-        bytes.replaceSubrange(start..<start + 1, with: lengthBytes)
     }
 }
 

@@ -74,6 +74,8 @@ public struct HTTP2ServerConnection: Sendable {
     private var streams: [UInt32: Stream] = [:]
     /// Streams with response octets, END_STREAM or trailers to write, in round-robin order.
     private var sendQueue: [UInt32] = []
+    /// Storage for the next send queue while `writeScheduledData` builds it.
+    private var spareSendQueue: [UInt32] = []
     /// Streams with credit to return, in the order it arose.
     private var creditedStreams: [UInt32] = []
     /// The highest stream id the peer has used; every lower odd id is open or closed.
@@ -111,7 +113,9 @@ public struct HTTP2ServerConnection: Sendable {
         // Until the peer acknowledges our SETTINGS its encoder may use the default 4,096 octets.
         decoder = HPACKDecoder(maxTableSize: 4_096)
         decoder.setMaxTableSizeAllowed(max(configuration.headerTableSize, 4_096))
-        encoder = HPACKEncoder(maxTableSize: 4_096, huffman: .whenShorter, indexing: false)
+        // Response fields are few and short: Huffman coding would save a handful of octets per
+        // response for more CPU than the octets cost to send.
+        encoder = HPACKEncoder(maxTableSize: 4_096, huffman: .never, indexing: false)
         // Responses never index, so the encoder's table is announced as empty in its first block:
         // whatever SETTINGS_HEADER_TABLE_SIZE the peer sends later is then satisfied already.
         encoder.setMaxTableSize(0)
@@ -170,13 +174,27 @@ public struct HTTP2ServerConnection: Sendable {
     /// time has passed since the last call (a caller that never passes it gets a limit per
     /// connection lifetime rather than per window).
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, nowNanoseconds: UInt64? = nil) -> [HTTP2Event] {
-        guard !isClosed else { return [] }
+        var events: [HTTP2Event] = []
+        receive(bytes, nowNanoseconds: nowNanoseconds, into: &events)
+        return events
+    }
+
+    /// `receive`, appending the events to `events`: a caller that empties and reuses one array
+    /// saves an allocation per read.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer, nowNanoseconds: UInt64? = nil, into events: inout [HTTP2Event]) {
+        swap(&self.events, &events)
+        defer { swap(&self.events, &events) }
+        receiveFrames(bytes, nowNanoseconds: nowNanoseconds)
+    }
+
+    private mutating func receiveFrames(_ bytes: UnsafeRawBufferPointer, nowNanoseconds: UInt64?) {
+        guard !isClosed else { return }
         if let nowNanoseconds, nowNanoseconds > self.nowNanoseconds { self.nowNanoseconds = nowNanoseconds }
         var offset = 0
         while prefaceMatched < Self.clientPreface.count, offset < bytes.count {
             guard bytes[offset] == Self.clientPreface[prefaceMatched] else {
                 connectionError(.protocolError, "not an HTTP/2 connection preface")
-                return takeEvents()
+                return
             }
             prefaceMatched += 1
             offset += 1
@@ -196,7 +214,6 @@ public struct HTTP2ServerConnection: Sendable {
             guard let frame else { break }
             process(frame)
         }
-        return takeEvents()
     }
 
     /// `receive` for bytes in an array.
@@ -204,10 +221,6 @@ public struct HTTP2ServerConnection: Sendable {
         bytes.withUnsafeBytes { receive($0, nowNanoseconds: nowNanoseconds) }
     }
 
-    private mutating func takeEvents() -> [HTTP2Event] {
-        defer { events = [] }
-        return events
-    }
 
     private mutating func process(_ frame: Frame) {
         // RFC 9113 §3.4: the preface ends with a SETTINGS frame.
@@ -675,7 +688,18 @@ public struct HTTP2ServerConnection: Sendable {
     /// sent, or the response has ended.
     @discardableResult
     public mutating func sendData(streamID: UInt32, bytes: [UInt8], endStream: Bool) -> Bool {
-        guard !isClosed, var stream = streams[streamID], stream.headersSent, !stream.localEndQueued else { return false }
+        guard !isClosed, let index = streams.index(forKey: streamID) else { return false }
+        let scheduled: Bool? = Self.queue(bytes, endStream: endStream, on: &streams.values[index])
+        guard let scheduled else { return false }
+        if scheduled { sendQueue.append(streamID) }
+        return true
+    }
+
+    /// Adds response octets to a stream in place (a copy of the stream would copy its chunk list
+    /// on append). Returns nil when the stream cannot take them, else whether the stream newly
+    /// needs a place in the send queue.
+    private static func queue(_ bytes: [UInt8], endStream: Bool, on stream: inout Stream) -> Bool? {
+        guard stream.headersSent, !stream.localEndQueued else { return nil }
         let wasScheduled = stream.pendingOctets > 0
         if !bytes.isEmpty {
             stream.pendingChunks.append(bytes)
@@ -685,9 +709,7 @@ public struct HTTP2ServerConnection: Sendable {
             stream.localEndQueued = true
             stream.dataEndsStream = true
         }
-        streams[streamID] = stream
-        if !wasScheduled, stream.pendingOctets > 0 || endStream { sendQueue.append(streamID) }
-        return true
+        return !wasScheduled && (stream.pendingOctets > 0 || endStream)
     }
 
     /// Resets a stream (RST_STREAM with `errorCode`), dropping its queued response. Ignored for a
@@ -754,47 +776,48 @@ public struct HTTP2ServerConnection: Sendable {
     /// Writes DATA round-robin, one frame per stream per round, within the windows.
     private mutating func writeScheduledData(into buffer: ByteBuffer) {
         var progress = true
+        // Streams still waiting go to the spare list, which then becomes the queue: the two
+        // arrays swap roles and keep their storage.
+        var waiting: [UInt32] = []
+        swap(&waiting, &spareSendQueue)
         while progress, !sendQueue.isEmpty {
             progress = false
-            var waiting: [UInt32] = []
+            waiting.removeAll(keepingCapacity: true)
             for id in sendQueue {
-                guard var stream = streams[id] else { continue }
+                guard let index = streams.index(forKey: id) else { continue }
                 // A stream with only END_STREAM left sends an empty DATA frame, which flow control
                 // does not hold back (RFC 9113 §6.9).
-                let size = stream.pendingOctets == 0 ? 0 : min(stream.pendingOctets, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
-                if stream.pendingOctets > 0, size <= 0 {
+                let pending = streams.values[index].pendingOctets
+                let size = pending == 0 ? 0 : min(pending, streams.values[index].sendWindow, connectionSendWindow, peerMaxFrameSize)
+                if pending > 0, size <= 0 {
                     waiting.append(id)
                     continue
                 }
-                let last = size == stream.pendingOctets
-                let endStream = last && stream.dataEndsStream
-                writeData(&stream, id, size: size, endStream: endStream, into: buffer)
-                stream.sendWindow -= size
+                let last = size == pending
+                let endStream = last && streams.values[index].dataEndsStream
+                Self.writeData(&streams.values[index], id, size: size, endStream: endStream, into: buffer)
                 connectionSendWindow -= size
                 progress = true
                 if !last {
-                    streams[id] = stream
                     waiting.append(id)
-                } else if let trailers = stream.pendingTrailers {
-                    stream.pendingTrailers = nil
-                    streams[id] = stream
+                } else if let trailers = streams.values[index].pendingTrailers {
+                    streams.values[index].pendingTrailers = nil
                     writeHeaderBlock(id, trailers, endStream: true)
                     localEndWritten(id)
-                } else {
-                    streams[id] = stream
-                    if endStream { localEndWritten(id) }
+                } else if endStream {
+                    localEndWritten(id)
                 }
             }
-            sendQueue = waiting
+            swap(&sendQueue, &waiting)
         }
+        waiting.removeAll(keepingCapacity: true)
+        spareSendQueue = waiting
     }
 
-    /// Writes one DATA frame of `size` octets taken from the stream's chunks.
-    private func writeData(_ stream: inout Stream, _ id: UInt32, size: Int, endStream: Bool, into buffer: ByteBuffer) {
-        var header: [UInt8] = []
-        header.reserveCapacity(FrameHeader.size)
-        FrameHeader(length: size, type: .data, flags: endStream ? FrameFlags.endStream : 0, streamID: id).write(into: &header)
-        buffer.write(header)
+    /// Writes one DATA frame of `size` octets taken from the stream's chunks, and charges its window.
+    private static func writeData(_ stream: inout Stream, _ id: UInt32, size: Int, endStream: Bool, into buffer: ByteBuffer) {
+        FrameHeader(length: size, type: .data, flags: endStream ? FrameFlags.endStream : 0, streamID: id).write(into: buffer)
+        stream.sendWindow -= size
         var remaining = size
         while remaining > 0 {
             let chunk = stream.pendingChunks[0]
@@ -813,8 +836,19 @@ public struct HTTP2ServerConnection: Sendable {
     /// Encodes a header block and writes it as HEADERS and CONTINUATION frames (RFC 9113 §4.3:
     /// one contiguous sequence, which a single write guarantees).
     private mutating func writeHeaderBlock(_ id: UInt32, _ fields: [HeaderField], endStream: Bool) {
-        var block: [UInt8] = []
-        encoder.encode(fields, into: &block)
+        // Usually the block fits one frame: encode it in place after room for the frame header,
+        // then fill the header in.
+        let headerStart = output.count
+        output.append(contentsOf: repeatElement(0, count: FrameHeader.size))
+        encoder.encode(fields, into: &output)
+        let length = output.count - headerStart - FrameHeader.size
+        if length <= peerMaxFrameSize {
+            FrameHeader(length: length, type: .headers, flags: FrameFlags.endHeaders | (endStream ? FrameFlags.endStream : 0), streamID: id)
+                .overwrite(&output, at: headerStart)
+            return
+        }
+        let block = Array(output[(headerStart + FrameHeader.size)...])
+        output.removeSubrange(headerStart...)
         var start = 0
         var first = true
         repeat {

@@ -8,13 +8,19 @@ enum RequestValidation {
     }
 
     /// RFC 9110 §5.6.2 tchar without uppercase letters: HTTP/2 field names are lowercase (§8.2).
-    private static let nameTable: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(byte)] = true }
-        for byte in "!#$%&'*+-.^_`|~".utf8 { table[Int(byte)] = true }
-        return table
-    }()
+    @inline(__always)
+    private static func isNameOctet(_ octet: UInt8) -> Bool {
+        switch octet {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "^"),
+             UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
 
     /// Returns the request's framing, or nil when the section is malformed.
     static func checkRequest(_ fields: [HeaderField]) -> Request? {
@@ -73,12 +79,17 @@ enum RequestValidation {
 
     /// A regular field's name, and the fields that HTTP/2 forbids (§8.2.2).
     private static func checkRegular(_ field: HeaderField) -> Bool {
-        guard !field.name.isEmpty, field.name.utf8.allSatisfy({ nameTable[Int($0)] }) else { return false }
-        switch field.name {
-        case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade":
-            return false
-        case "te":
-            return field.value == "trailers"
+        let name = field.name.utf8
+        guard !name.isEmpty, allOctets(of: field.name, satisfy: isNameOctet) else { return false }
+        // Only names of these lengths can be forbidden ones: most fields skip the comparisons.
+        switch name.count {
+        case 2:
+            return field.name != "te" || field.value == "trailers"
+        case 7, 10, 16, 17:
+            switch field.name {
+            case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade": return false
+            default: return true
+            }
         default:
             return true
         }
@@ -89,7 +100,19 @@ enum RequestValidation {
         let octets = value.utf8
         if let first = octets.first, first == 0x20 || first == 0x09 { return false }
         if let last = octets.last, last == 0x20 || last == 0x09 { return false }
-        return !octets.contains { $0 == 0x00 || $0 == 0x0A || $0 == 0x0D }
+        return allOctets(of: value) { $0 != 0x00 && $0 != 0x0A && $0 != 0x0D }
+    }
+
+    /// Runs over the string's UTF-8 storage in place when it has one (native strings do).
+    @inline(__always)
+    private static func allOctets(of string: String, satisfy predicate: (UInt8) -> Bool) -> Bool {
+        if let result = string.utf8.withContiguousStorageIfAvailable({ octets in
+            for octet in octets where !predicate(octet) { return false }
+            return true
+        }) {
+            return result
+        }
+        return string.utf8.allSatisfy(predicate)
     }
 
     private static func parseContentLength(_ value: String) -> Int? {

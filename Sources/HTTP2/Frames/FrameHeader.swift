@@ -1,3 +1,5 @@
+import Bytes
+
 /// Frame types of RFC 9113 §6.
 enum FrameType: UInt8, Sendable {
     case data = 0x0
@@ -60,6 +62,38 @@ struct FrameHeader: Sendable, Equatable {
     }
 
     func has(_ flag: UInt8) -> Bool { flags & flag != 0 }
+
+    /// Replaces the nine octets at `offset` (room left for a header whose length was not yet known).
+    func overwrite(_ output: inout [UInt8], at offset: Int) {
+        precondition(length >= 0 && length < 1 << 24 && streamID <= 0x7FFF_FFFF)
+        output[offset] = UInt8(truncatingIfNeeded: length >> 16)
+        output[offset + 1] = UInt8(truncatingIfNeeded: length >> 8)
+        output[offset + 2] = UInt8(truncatingIfNeeded: length)
+        output[offset + 3] = type
+        output[offset + 4] = flags
+        output[offset + 5] = UInt8(truncatingIfNeeded: streamID >> 24)
+        output[offset + 6] = UInt8(truncatingIfNeeded: streamID >> 16)
+        output[offset + 7] = UInt8(truncatingIfNeeded: streamID >> 8)
+        output[offset + 8] = UInt8(truncatingIfNeeded: streamID)
+    }
+
+    /// Writes the nine octets straight into a socket buffer.
+    func write(into buffer: ByteBuffer) {
+        precondition(length >= 0 && length < 1 << 24 && streamID <= 0x7FFF_FFFF)
+        buffer.reserve(Self.size)
+        _ = buffer.writeWithUnsafeMutableBytes { out in
+            out[0] = UInt8(truncatingIfNeeded: length >> 16)
+            out[1] = UInt8(truncatingIfNeeded: length >> 8)
+            out[2] = UInt8(truncatingIfNeeded: length)
+            out[3] = type
+            out[4] = flags
+            out[5] = UInt8(truncatingIfNeeded: streamID >> 24)
+            out[6] = UInt8(truncatingIfNeeded: streamID >> 16)
+            out[7] = UInt8(truncatingIfNeeded: streamID >> 8)
+            out[8] = UInt8(truncatingIfNeeded: streamID)
+            return Self.size
+        }
+    }
 
     func write(into output: inout [UInt8]) {
         precondition(length >= 0 && length < 1 << 24 && streamID <= 0x7FFF_FFFF)

@@ -56,6 +56,8 @@ public struct HPACKDecoder: Sendable {
     /// unread: memory stays bounded by the limit whatever the block expands to.
     public mutating func decode(_ block: UnsafeRawBufferPointer, headerListSizeMax: Int) throws(HPACKError) -> DecodedBlock {
         var result = DecodedBlock(fields: [], headerListSize: 0, isOverLimit: false)
+        // A request has about a dozen fields: one allocation instead of growing four times.
+        result.fields.reserveCapacity(16)
         var index = 0
         var sawField = false
         while index < block.count {
