@@ -25,6 +25,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
     /// Request bytes held across all streams (bounded by `connectionBufferBytesMax`).
     private var bufferedBytes = 0
     private var closing = false
+    /// The route of the last stream opened here.
+    private var lastRoute: GRPCRoute?
     /// The array `receive` fills, kept between reads for its storage.
     private var eventScratch: [HTTP2Event] = []
 
@@ -186,13 +188,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
             close(streamID, reset: true)
             return
         }
-        stream.path = path
-        if let method = server.rpc.method(path) {
-            stream.call = .reservation(method)
-        } else if let handler = server.extra.unary[path] {
-            stream.call = .unary(handler)
-        } else if let handler = server.extra.perMessage[path] {
-            stream.call = .perMessage(handler)
+        // A connection usually repeats its path, and the decoder hands back the same string from
+        // its table each time: comparing it with the last one is a pointer check.
+        if let lastRoute, lastRoute.path == path {
+            stream.route = lastRoute
+        } else if let route = server.route(path, loop: connection.loop.index) {
+            stream.route = route
+            lastRoute = route
         } else {
             finish(streamID, .failure(RPCStatus(.unimplemented, "UNIMPLEMENTED: no method \(path)")))
             return
@@ -215,7 +217,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         }
         if stream.buffer.isEmpty { stream.buffer = bytes } else { stream.buffer += bytes }
         bufferedBytes += bytes.count
-        if case .perMessage = stream.call { answerMessages(streamID) } else { checkSize(streamID) }
+        if stream.isStreaming { answerMessages(streamID) } else { checkSize(streamID) }
     }
 
     /// A unary call's message over the limit is refused from its declared length, before it is all here.
@@ -228,7 +230,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
 
     /// Streaming handlers (reflection) answer each complete request message at once.
     private func answerMessages(_ streamID: UInt32) {
-        guard let stream = streams[streamID], case .perMessage(let handler) = stream.call else { return }
+        guard let stream = streams[streamID], case .perMessage(let handler)? = stream.route?.call else { return }
         while !stream.answered {
             switch GRPCWire.nextMessage(in: stream.buffer, from: 0, messageBytesMax: server.configuration.messageBytesMax) {
             case .incomplete:
@@ -268,7 +270,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         guard let stream = streams[streamID] else { return }
         stream.requestEnded = true
         guard !stream.answered else { return }
-        if case .perMessage = stream.call {
+        if stream.isStreaming {
             answerMessages(streamID)
             if !stream.answered { finish(streamID, .success(nil)) }
             return
@@ -295,12 +297,12 @@ final class GRPCConnectionHandler: ConnectionHandler {
             finish(streamID, .failure(status))
             return
         }
-        switch stream.call {
-        case .reservation(let method):
+        switch stream.route?.call {
+        case .reservation(let method)?:
             call(method, request, streamID, stream)
-        case .unary(let handler):
+        case .unary(let handler)?:
             finish(streamID, handler(Array(request)).map { Optional($0) })
-        case .perMessage, .none:
+        case .perMessage?, nil:
             break
         }
     }
@@ -381,9 +383,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
             }
             http2.sendHeaders(streamID: streamID, fields: fields, endStream: true)
         }
-        if let metrics = server.metrics, stream.call.map({ _ in true }) ?? false {
+        if server.metrics != nil, let route = stream.route {
             let seconds = Double(server.clock.monotonicNanoseconds() &- stream.startNanoseconds) / 1e9
-            metrics.record(path: stream.path, streaming: stream.isStreaming, code: status.code, seconds: seconds, shard: connection.loop.index)
+            route.record(code: status.code, seconds: seconds, shard: connection.loop.index)
         }
         // The answer is complete; a client still sending is told to stop (RFC 9113 §8.1).
         close(streamID, reset: !stream.requestEnded)
@@ -400,14 +402,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
 /// What the connection knows of one call. A class so the stream table holds one reference and
 /// updates happen in place; only the connection's loop thread touches it.
 final class GRPCStream {
-    enum Call {
-        case reservation(RPCMethod)
-        case unary(GRPCExtraMethods.Handler)
-        case perMessage(GRPCExtraMethods.Handler)
-    }
-
-    var call: Call?
-    var path = ""
+    /// What answers the call, once its path is known to be served.
+    var route: GRPCRoute?
     var deadlineMs: Int64?
     var encoding: String?
     var userID: String?
@@ -426,8 +422,5 @@ final class GRPCStream {
         self.startNanoseconds = startNanoseconds
     }
 
-    var isStreaming: Bool {
-        if case .perMessage = call { return true }
-        return false
-    }
+    var isStreaming: Bool { route?.isStreaming ?? false }
 }

@@ -44,17 +44,45 @@ public final class GRPCServer: EventLoopService {
     let clock: any Clock
     let metrics: GRPCMetrics?
     private let sleepHook: (@Sendable (Int) -> Void)?
+    private let routeTables: [RouteTable]
+
+    /// The routes one loop has used, by path.
+    private final class RouteTable: @unchecked Sendable {  // element i of `routeTables` is used only on loop i's thread
+        var routes: [String: GRPCRoute] = [:]
+    }
 
     /// - Parameter loopWillSleep: runs on each loop thread (with its index) before it sleeps.
     public init(rpc: ReservationRPC, service: ReservationService, extra: GRPCExtraMethods, configuration: GRPCConfiguration,
-                registry: MetricsRegistry?, clock: any Clock = SystemClock(), loopWillSleep: (@Sendable (Int) -> Void)? = nil) {
+                loopCount: Int, registry: MetricsRegistry?, clock: any Clock = SystemClock(),
+                loopWillSleep: (@Sendable (Int) -> Void)? = nil) {
         self.rpc = rpc
         self.service = service
         self.extra = extra
         self.configuration = configuration
         self.clock = clock
-        self.metrics = registry.map { GRPCMetrics(registry: $0, loopCount: $0.shardCount) }
+        self.metrics = registry.map { GRPCMetrics(registry: $0) }
         self.sleepHook = loopWillSleep
+        routeTables = (0..<loopCount).map { _ in RouteTable() }
+    }
+
+    /// The method served at `path`, with its metric series, as loop `loop` knows it; nil when
+    /// nothing is served there. Routes exist only for served paths, so the table stays bounded.
+    func route(_ path: String, loop: Int) -> GRPCRoute? {
+        let table = routeTables[loop]
+        if let route = table.routes[path] { return route }
+        let call: GRPCRoute.Call
+        if let method = rpc.method(path) {
+            call = .reservation(method)
+        } else if let handler = extra.unary[path] {
+            call = .unary(handler)
+        } else if let handler = extra.perMessage[path] {
+            call = .perMessage(handler)
+        } else {
+            return nil
+        }
+        let route = GRPCRoute(path: path, call: call, metrics: metrics)
+        table.routes[path] = route
+        return route
     }
 
     public func makeHandler(for connection: Connection) -> ConnectionHandler {
@@ -67,23 +95,14 @@ public final class GRPCServer: EventLoopService {
 }
 
 /// The gRPC series, with the names gRPC users know (grpc-ecosystem/go-grpc-prometheus). Label
-/// values are bounded: only served methods are recorded, and each loop keeps the children it has
-/// used, so a call costs no lock and no allocation once its series exists.
+/// values are bounded: only served methods are recorded (see `GRPCRoute`).
 final class GRPCMetrics: Sendable {
     let handled: CounterFamily
     let handling: HistogramFamily
     let connections: Gauge
     let streams: Gauge
-    private let caches: [SeriesCache]
 
-    /// The series one loop has used, by method path and code.
-    final class SeriesCache: @unchecked Sendable {  // element i of `caches` is used only on loop i's thread
-        var handled: [String: [Int32: Counter]] = [:]
-        var handling: [String: Histogram] = [:]
-    }
-
-    init(registry: MetricsRegistry, loopCount: Int) {
-        caches = (0..<loopCount).map { _ in SeriesCache() }
+    init(registry: MetricsRegistry) {
         handled = registry.counterFamily(
             name: "grpc_server_handled_total", help: "RPCs completed on the gRPC port, by service, method and status code.",
             labelNames: ["grpc_type", "grpc_service", "grpc_method", "grpc_code"])
@@ -93,21 +112,55 @@ final class GRPCMetrics: Sendable {
         connections = registry.gauge(name: "http2_connections_open", help: "HTTP/2 connections open on the gRPC port.")
         streams = registry.gauge(name: "http2_streams_open", help: "HTTP/2 streams open on the gRPC port.")
     }
+}
 
-    func record(path: String, streaming: Bool, code: RPCCode, seconds: Double, shard: Int) {
-        let cache = caches[shard]
-        let type = streaming ? "bidi_stream" : "unary"
-        let counter = cache.handled[path]?[code.rawValue] ?? {
-            let (service, method) = Self.split(path)
-            let created = handled.labels(type, service, method, GRPCWire.codeLabel(code))
-            cache.handled[path, default: [:]][code.rawValue] = created
+/// A served path as one loop knows it: what answers it, and its metric series, created on first
+/// use. Resolved once per stream (and per connection, while the path repeats), so a call costs no
+/// hashing of its path, no lock and no allocation for its metrics.
+final class GRPCRoute {
+    enum Call {
+        case reservation(RPCMethod)
+        case unary(GRPCExtraMethods.Handler)
+        case perMessage(GRPCExtraMethods.Handler)
+    }
+
+    let path: String
+    let call: Call
+    private let metrics: GRPCMetrics?
+    private let labels: (type: String, service: String, method: String)
+    /// By code (0–16, the codes gRPC defines).
+    private var handled = [Counter?](repeating: nil, count: 17)
+    private var handling: Histogram?
+
+    init(path: String, call: Call, metrics: GRPCMetrics?) {
+        self.path = path
+        self.call = call
+        self.metrics = metrics
+        let (service, method) = Self.split(path)
+        if case .perMessage = call {
+            labels = ("bidi_stream", service, method)
+        } else {
+            labels = ("unary", service, method)
+        }
+    }
+
+    var isStreaming: Bool {
+        if case .perMessage = call { return true }
+        return false
+    }
+
+    func record(code: RPCCode, seconds: Double, shard: Int) {
+        guard let metrics else { return }
+        let index = min(max(Int(code.rawValue), 0), handled.count - 1)
+        let counter = handled[index] ?? {
+            let created = metrics.handled.labels(labels.type, labels.service, labels.method, GRPCWire.codeLabel(code))
+            handled[index] = created
             return created
         }()
         counter.increment(shard: shard)
-        let histogram = cache.handling[path] ?? {
-            let (service, method) = Self.split(path)
-            let created = handling.labels(type, service, method)
-            cache.handling[path] = created
+        let histogram = handling ?? {
+            let created = metrics.handling.labels(labels.type, labels.service, labels.method)
+            handling = created
             return created
         }()
         histogram.observe(shard: shard, seconds: seconds)

@@ -133,6 +133,7 @@ final class Application: Sendable {
             readers[loop].resetStatements()
         }
         let grpc = GRPCServer(rpc: rpc, service: service, extra: grpcExtras(readiness: readiness), configuration: configuration.grpc,
+                              loopCount: configuration.threadCount,
                               registry: registry, clock: clock) { loop in
             readers[loop].resetStatements()
         }

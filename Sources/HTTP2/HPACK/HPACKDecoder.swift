@@ -23,6 +23,22 @@ public struct HPACKDecoder: Sendable {
     private var sizeUpdateOwed = false
     /// Reused for Huffman-decoded strings.
     private var scratch: [UInt8] = []
+    /// Long literals seen lately, by their encoded octets. Clients send some literals on every
+    /// request without indexing them (nghttp2 does so for `:path`); an equal encoding decodes to
+    /// an equal string, so a repeat costs a comparison instead of a decode and an allocation.
+    private var recentLiterals: [RecentLiteral] = []
+    private var recentLiteralsNext = 0
+    private static let recentLiteralsMax = 4
+    /// Literals at least this long are remembered (shorter strings are stored inline, cheaply).
+    private static let recentLiteralOctetsMin = 16
+    private static let recentLiteralOctetsMax = 256
+
+    private struct RecentLiteral {
+        let encoded: [UInt8]
+        let huffman: Bool
+        let value: String
+        let octets: Int
+    }
 
     /// A decoder whose table starts at `maxTableSize`, which is also the largest size update it
     /// accepts (4,096 octets unless the peer was told otherwise, RFC 9113 §6.5.2).
@@ -138,10 +154,34 @@ public struct HPACKDecoder: Sendable {
         guard length <= block.count - index else { throw .truncated }
         let raw = UnsafeRawBufferPointer(rebasing: block[index..<index + length])
         index += length
-        if !huffman { return (String(decoding: raw, as: UTF8.self), length) }
-        scratch.removeAll(keepingCapacity: true)
-        guard HPACKHuffman.decode(raw, into: &scratch) else { throw .invalidHuffman }
-        return (String(decoding: scratch, as: UTF8.self), scratch.count)
+        let remembered = length >= Self.recentLiteralOctetsMin && length <= Self.recentLiteralOctetsMax
+        if remembered, let found = recentLiteral(raw, huffman: huffman) { return found }
+        let decoded: (String, Int)
+        if huffman {
+            scratch.removeAll(keepingCapacity: true)
+            guard HPACKHuffman.decode(raw, into: &scratch) else { throw .invalidHuffman }
+            decoded = (String(decoding: scratch, as: UTF8.self), scratch.count)
+        } else {
+            decoded = (String(decoding: raw, as: UTF8.self), length)
+        }
+        if remembered {
+            let entry = RecentLiteral(encoded: Array(raw), huffman: huffman, value: decoded.0, octets: decoded.1)
+            if recentLiterals.count < Self.recentLiteralsMax {
+                recentLiterals.append(entry)
+            } else {
+                recentLiterals[recentLiteralsNext] = entry
+                recentLiteralsNext = (recentLiteralsNext + 1) % Self.recentLiteralsMax
+            }
+        }
+        return decoded
+    }
+
+    private func recentLiteral(_ raw: UnsafeRawBufferPointer, huffman: Bool) -> (String, Int)? {
+        for entry in recentLiterals where entry.huffman == huffman && entry.encoded.count == raw.count {
+            let equal = entry.encoded.withUnsafeBytes { $0.elementsEqual(raw) }
+            if equal { return (entry.value, entry.octets) }
+        }
+        return nil
     }
 
     /// Steps over a string literal that will not be kept, returning its decoded octets. A Huffman

@@ -13,8 +13,16 @@ public struct HPACKEncoder: Sendable {
         case whenShorter
     }
 
-    public var huffman: HuffmanPolicy
+    public var huffman: HuffmanPolicy {
+        didSet { recent.removeAll() }
+    }
     public let indexing: Bool
+    /// Without indexing a field always encodes to the same octets: the last few fields and their
+    /// octets are kept, and found by comparing strings (strings sharing storage compare in one
+    /// step, as the constant fields of a server's responses do) instead of hashing them.
+    private var recent: [(field: HeaderField, octets: [UInt8])] = []
+    private var recentNext = 0
+    private static let recentCapacity = 8
     private var table: HPACKDynamicTable
     /// Sizes to announce at the start of the next block (RFC 7541 §4.2): the smallest the table
     /// went to since the last block, then the final one, when they differ.
@@ -50,6 +58,23 @@ public struct HPACKEncoder: Sendable {
     }
 
     private mutating func encode(_ field: HeaderField, into output: inout [UInt8]) {
+        guard !indexing else { return encodeField(field, into: &output) }
+        for index in recent.indices where recent[index].field == field {
+            output.append(contentsOf: recent[index].octets)
+            return
+        }
+        let start = output.count
+        encodeField(field, into: &output)
+        let entry = (field: field, octets: Array(output[start...]))
+        if recent.count < Self.recentCapacity {
+            recent.append(entry)
+        } else {
+            recent[recentNext] = entry
+            recentNext = (recentNext + 1) % Self.recentCapacity
+        }
+    }
+
+    private mutating func encodeField(_ field: HeaderField, into output: inout [UInt8]) {
         let staticExact = HPACKStaticTable.indexOfField[field]
         if let index = staticExact {
             HPACKInteger.encode(index, prefixBits: 7, flags: 0x80, into: &output)
