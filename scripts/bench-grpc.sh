@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # gRPC against REST, and the HTTP/2 layer against nginx, in one run on a release build:
-#   read    GET /v1/reservations/{id} (wrk, read.lua) beside GetReservation over gRPC (GRPCLoad),
-#           5,000 reservations of one user read in turn
+#   read    GET /v1/reservations/{id} (wrk, read.lua) beside GetReservation over gRPC: of one id
+#           with h2load (-m 1, one call in flight per connection as with wrk; then the same calls
+#           in flight multiplexed on an eighth of the connections), and of 5,000 reservations of
+#           one user read in turn with GRPCLoad
 #   hold    POST /v1/reservations (wrk, hold.lua) beside CreateReservation over gRPC (GRPCLoad),
 #           best available, 1-2 seats, a unique key per call, 1,000 users
 #   health  grpc.health.v1.Health/Check with h2load on the gRPC port, beside nginx serving h2c
@@ -84,16 +86,36 @@ grpc() {  # label call [args…]
     record "$label" "$("$load" --port "$grpc_port" --connections "$connections" --seconds "$duration" --call "$call" --tag "${label// /-}-$$" "$@" | grep '^RESULT')"
 }
 
+# Reads of one reservation: h2load sends one fixed body, so its GetReservation reads one id, and
+# wrk reads that same id. First h2load -m 1 (one call in flight per connection, as wrk has), A-B-B-A.
+head -1 "$work/ids.txt" >"$work/one-id.txt"
+python3 -c 'import sys; rid = open(sys.argv[1]).readline().strip().encode(); m = b"\x0a" + bytes([len(rid)]) + rid; sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' "$work/ids.txt" >"$work/get.bin"
+# GRPCLoad checks grpc-status (h2load sees only HTTP status 200): every call of the id must be OK.
+"$load" --port "$grpc_port" --connections 1 --seconds 1 --call get --ids "$work/one-id.txt" --user bench-reader | grep '^RESULT' | grep -q 'non2xx=0 ' \
+    || { echo "GetReservation of the read id is not OK" >&2; exit 1; }
+h2load_get() {  # label connections streams-per-connection
+    local label=$1 clients=$2 streams=$3
+    h2load -D "$duration" -c "$clients" -m "$streams" -t 1 -d "$work/get.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+        -H 'x-user-id: bench-reader' "http://127.0.0.1:$grpc_port/reservation.v1.ReservationService/GetReservation" >"$work/h2load.out"
+    local value not_ok
+    value=$(awk '/^finished in/ {gsub(",", "", $4); print int($4)}' "$work/h2load.out")
+    not_ok=$(awk '/^requests:/ {print $2 - $8}' "$work/h2load.out")
+    printf '%-40s %9s req/s  (h2load -c %s -m %s; not OK %s)\n' "$label" "$value" "$clients" "$streams" "$not_ok"
+    rps[$label]=$value
+    rows+=("| $label | $clients × $streams streams | $value | | | $not_ok |")
+}
+rest "REST read (one id)" read IDS="$work/one-id.txt" USER_ID=bench-reader
+h2load_get "gRPC GetReservation (h2load)" "$connections" 1
+h2load_get "gRPC GetReservation (h2load) (2)" "$connections" 1
+rest "REST read (one id) (2)" read IDS="$work/one-id.txt" USER_ID=bench-reader
+# The same number of calls in flight, multiplexed the way gRPC clients use a channel.
+multiplexed=$(( connections >= 8 ? connections / 8 : 1 ))
+h2load_get "gRPC GetReservation (h2load, multiplexed)" "$multiplexed" $(( connections / multiplexed ))
+# 5,000 reservations read in turn, by wrk and by GRPCLoad (A-B-B-A).
 rest "REST read" read IDS="$work/ids.txt" USER_ID=bench-reader
 grpc "gRPC GetReservation" get --ids "$work/ids.txt" --user bench-reader
 grpc "gRPC GetReservation (2)" get --ids "$work/ids.txt" --user bench-reader
 rest "REST read (2)" read IDS="$work/ids.txt" USER_ID=bench-reader
-# The same reads from h2load (one id: h2load sends one body), for a C client beside wrk.
-python3 -c 'import sys; rid = open(sys.argv[1]).readline().strip().encode(); m = b"\x0a" + bytes([len(rid)]) + rid; sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' "$work/ids.txt" >"$work/get.bin"
-h2load_get=$(h2load -D "$duration" -c "$connections" -m 1 -t 1 -d "$work/get.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
-    -H 'x-user-id: bench-reader' "http://127.0.0.1:$grpc_port/reservation.v1.ReservationService/GetReservation" \
-    | awk '/^finished in/ {gsub(",", "", $4); print int($4)}')
-echo "gRPC GetReservation with h2load (-m 1, one id): $h2load_get req/s"
 rest "REST hold" hold
 grpc "gRPC CreateReservation" create --events "$events"
 grpc "gRPC CreateReservation (2)" create --events "$events"
@@ -130,9 +152,11 @@ baseline=$(h2 "http://127.0.0.1:$nginx_port/grpc.health.v1.Health/Check" 2>"$wor
 echo "health over HTTP/2 (h2load -c $connections -m 10 -t 1, ${duration} s): reservation-server $health req/s ($(sed 's/^# //' "$work/h2-health.txt")); nginx h2c return 200: $baseline req/s ($(sed 's/^# //' "$work/h2-nginx.txt"))"
 echo
 ratio() { awk "BEGIN {printf \"%.3f\", ($1) / ($2)}"; }
-echo "gRPC GetReservation / REST read:    $(ratio "${rps[gRPC GetReservation]} + ${rps[gRPC GetReservation (2)]}" "${rps[REST read]} + ${rps[REST read (2)]}")"
-echo "gRPC CreateReservation / REST hold: $(ratio "${rps[gRPC CreateReservation]} + ${rps[gRPC CreateReservation (2)]}" "${rps[REST hold]} + ${rps[REST hold (2)]}")"
-echo "gRPC health / nginx h2c:            $(ratio "$health" "$baseline")"
+echo "gRPC GetReservation (h2load -m 1) / REST read, one id:  $(ratio "${rps[gRPC GetReservation (h2load)]} + ${rps[gRPC GetReservation (h2load) (2)]}" "${rps[REST read (one id)]} + ${rps[REST read (one id) (2)]}")"
+echo "gRPC GetReservation multiplexed / REST read, one id:    $(ratio "2 * ${rps[gRPC GetReservation (h2load, multiplexed)]}" "${rps[REST read (one id)]} + ${rps[REST read (one id) (2)]}")"
+echo "gRPC GetReservation (GRPCLoad) / REST read, 5,000 ids:  $(ratio "${rps[gRPC GetReservation]} + ${rps[gRPC GetReservation (2)]}" "${rps[REST read]} + ${rps[REST read (2)]}")"
+echo "gRPC CreateReservation (GRPCLoad) / REST hold:          $(ratio "${rps[gRPC CreateReservation]} + ${rps[gRPC CreateReservation (2)]}" "${rps[REST hold]} + ${rps[REST hold (2)]}")"
+echo "gRPC health / nginx h2c (h2load -m 10):                 $(ratio "$health" "$baseline")"
 echo
 echo "| scenario | connections | req/s | p50 | p99 | not OK |"
 echo "|---|---|---|---|---|---|"

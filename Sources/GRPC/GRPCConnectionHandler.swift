@@ -156,20 +156,21 @@ final class GRPCConnectionHandler: ConnectionHandler {
         var contentType = ""
         let stream = GRPCStream(startNanoseconds: server.clock.monotonicNanoseconds())
         for field in fields {
-            switch field.name {
-            case ":method": method = field.value
-            case ":path": path = field.value
-            case "content-type": contentType = field.value
-            case "grpc-timeout":
+            // By length first: most fields (user-agent, te, …) then cost no string comparison.
+            switch field.name.utf8.count {
+            case 5 where field.name == ":path": path = field.value
+            case 7 where field.name == ":method": method = field.value
+            case 9 where field.name == "x-user-id": stream.userID = field.value
+            case 11 where field.name == "traceparent": stream.traceparent = field.value
+            case 12 where field.name == "content-type": contentType = field.value
+            case 12 where field.name == "grpc-timeout":
                 guard let timeout = GRPCWire.timeoutMilliseconds(field.value) else {
                     stream.refusal = RPCStatus(.invalidArgument, "INVALID_REQUEST: grpc-timeout \"\(field.value)\" is malformed")
                     continue
                 }
                 stream.deadlineMs = server.clock.wallMilliseconds() + timeout
-            case "grpc-encoding": stream.encoding = field.value
-            case "x-user-id": stream.userID = field.value
-            case "idempotency-key": stream.idempotencyKey = field.value
-            case "traceparent": stream.traceparent = field.value
+            case 13 where field.name == "grpc-encoding": stream.encoding = field.value
+            case 15 where field.name == "idempotency-key": stream.idempotencyKey = field.value
             default: break
             }
         }

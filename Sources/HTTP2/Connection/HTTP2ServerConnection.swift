@@ -776,21 +776,22 @@ public struct HTTP2ServerConnection: Sendable {
     /// Writes DATA round-robin, one frame per stream per round, within the windows.
     private mutating func writeScheduledData(into buffer: ByteBuffer) {
         var progress = true
-        // Streams still waiting go to the spare list, which then becomes the queue: the two
-        // arrays swap roles and keep their storage.
-        var waiting: [UInt32] = []
-        swap(&waiting, &spareSendQueue)
+        // Each round walks its own array while `sendQueue` collects the streams still waiting
+        // (a stream that ends is taken out of `sendQueue` by `close`, which must not touch the
+        // array being walked); the two arrays swap roles and keep their storage.
+        var round: [UInt32] = []
+        swap(&round, &spareSendQueue)
         while progress, !sendQueue.isEmpty {
             progress = false
-            waiting.removeAll(keepingCapacity: true)
-            for id in sendQueue {
+            swap(&round, &sendQueue)
+            for id in round {
                 guard let index = streams.index(forKey: id) else { continue }
                 // A stream with only END_STREAM left sends an empty DATA frame, which flow control
                 // does not hold back (RFC 9113 §6.9).
                 let pending = streams.values[index].pendingOctets
                 let size = pending == 0 ? 0 : min(pending, streams.values[index].sendWindow, connectionSendWindow, peerMaxFrameSize)
                 if pending > 0, size <= 0 {
-                    waiting.append(id)
+                    sendQueue.append(id)
                     continue
                 }
                 let last = size == pending
@@ -799,7 +800,7 @@ public struct HTTP2ServerConnection: Sendable {
                 connectionSendWindow -= size
                 progress = true
                 if !last {
-                    waiting.append(id)
+                    sendQueue.append(id)
                 } else if let trailers = streams.values[index].pendingTrailers {
                     streams.values[index].pendingTrailers = nil
                     writeHeaderBlock(id, trailers, endStream: true)
@@ -808,10 +809,9 @@ public struct HTTP2ServerConnection: Sendable {
                     localEndWritten(id)
                 }
             }
-            swap(&sendQueue, &waiting)
+            round.removeAll(keepingCapacity: true)
         }
-        waiting.removeAll(keepingCapacity: true)
-        spareSendQueue = waiting
+        swap(&round, &spareSendQueue)
     }
 
     /// Writes one DATA frame of `size` octets taken from the stream's chunks, and charges its window.
