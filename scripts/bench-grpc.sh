@@ -150,6 +150,48 @@ nginx_pid=$!
 sleep 0.5
 baseline=$(h2 "http://127.0.0.1:$nginx_port/grpc.health.v1.Health/Check" 2>"$work/h2-nginx.txt")
 echo "health over HTTP/2 (h2load -c $connections -m 10 -t 1, ${duration} s): reservation-server $health req/s ($(sed 's/^# //' "$work/h2-health.txt")); nginx h2c return 200: $baseline req/s ($(sed 's/^# //' "$work/h2-nginx.txt"))"
+
+# Server CPU per call, without the load generator competing for the same cores: a second server
+# with one loop thread pinned to CPU 1, the client pinned to CPU 0, on the first server's database
+# (the same id), gRPC and REST reads alternating three times, 3 s each; user and system CPU of the
+# server process per call, medians.
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
+    taskset -c 1 "$binary" --threads 1 --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --access-log-sample-rate 0 \
+        --hold-seconds 3600 >"$work/pinned.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do grep -q '"msg":"listening"' "$work/pinned.log" && break; sleep 0.05; done
+    port=$(grep -o '"msg":"listening".*' "$work/pinned.log" | grep -o '"port":[0-9]*' | cut -d: -f2)
+    grpc_port=$(grep -o '"grpcPort":[0-9]*' "$work/pinned.log" | cut -d: -f2)
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/actuator/health/readiness")" = 200 ]; do sleep 0.05; done
+    cpu_per_call() {  # label command… → "label calls user_ns sys_ns" (the command prints the call count)
+        local label=$1; shift
+        local before after calls
+        before=$(awk '{print $14, $15}' "/proc/$pid/stat")
+        calls=$("$@")
+        after=$(awk '{print $14, $15}' "/proc/$pid/stat")
+        # utime and stime are in clock ticks
+        echo "$label $calls $before $after" | awk -v hz="$(getconf CLK_TCK)" \
+            '{printf "%s %d %.0f %.0f\n", $1, $2, ($5 - $3) * 1e9 / hz / $2, ($6 - $4) * 1e9 / hz / $2}'
+    }
+    for _ in 1 2 3; do
+        cpu_per_call grpc sh -c "taskset -c 0 h2load -D 3 -c 32 -m 1 -t 1 -d '$work/get.bin' -H 'content-type: application/grpc' \
+            -H 'te: trailers' -H 'x-user-id: bench-reader' http://127.0.0.1:$grpc_port/reservation.v1.ReservationService/GetReservation \
+            | awk '/^requests:/ {print \$8}'"
+        cpu_per_call rest sh -c "IDS='$work/one-id.txt' USER_ID=bench-reader RUN=pinned taskset -c 0 wrk -t1 -c32 -d3s \
+            -s scripts/wrk/read.lua http://127.0.0.1:$port | awk '/requests in/ {print \$1}'"
+    done >"$work/cpu.txt"
+    python3 - "$work/cpu.txt" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+def median(kind, column):
+    return statistics.median(int(row[column]) for row in rows if row[0] == kind)
+for kind, label in (("grpc", "gRPC GetReservation (h2load)"), ("rest", "REST read (wrk)     ")):
+    print("server CPU per call, one pinned loop, %s: %5.1f µs user + %5.1f µs system (%d calls a run)"
+          % (label, median(kind, 2) / 1000, median(kind, 3) / 1000, median(kind, 1)))
+PY
+fi
+
 echo
 ratio() { awk "BEGIN {printf \"%.3f\", ($1) / ($2)}"; }
 echo "gRPC GetReservation (h2load -m 1) / REST read, one id:  $(ratio "${rps[gRPC GetReservation (h2load)]} + ${rps[gRPC GetReservation (h2load) (2)]}" "${rps[REST read (one id)]} + ${rps[REST read (one id) (2)]}")"
