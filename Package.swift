@@ -83,19 +83,20 @@ let package = Package(
         // A load generator for unary gRPC calls with a unique idempotency key each (scripts/bench-grpc.sh).
         .executableTarget(name: "GRPCLoad", dependencies: ["HTTP2"], swiftSettings: strict),
 
-        // Shared by the test targets: a blocking HTTP client for live socket tests, and promtool.
+        // Shared by the test targets: a blocking HTTP client for live socket tests, promtool, and a
+        // seeded random generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TimingTests", dependencies: ["Timing"]),
+        .testTarget(name: "TimingTests", dependencies: ["Timing", "TestSupport"]),
         .testTarget(name: "BytesTests", dependencies: ["Bytes"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON"]),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["make-fixtures.py"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON", "TestSupport"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"], exclude: ["make-fixtures.py"]),
         // make-fixtures.py and testdata/ generate Fixtures.swift with protobuf's Python library.
-        .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "JSON"], exclude: ["make-fixtures.py", "testdata"]),
+        .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "JSON", "TestSupport"], exclude: ["make-fixtures.py", "testdata"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Bytes", "CLinux"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes"]),
-        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "Bytes"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Bytes", "TestSupport"]),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "Bytes", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),

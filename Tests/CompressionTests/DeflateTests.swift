@@ -1,5 +1,6 @@
 import Compression
 import Testing
+import TestSupport
 
 // Hand-made DEFLATE streams (RFC 1951) for the cases encoders rarely or never produce: every
 // malformation the decoder must reject, and the unusual codes it must accept.

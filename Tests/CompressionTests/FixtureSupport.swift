@@ -1,22 +1,7 @@
 import Compression
 import Foundation
 import Testing
-
-/// A small deterministic generator (SplitMix64), so every failure replays from its seed.
-/// make-fixtures.py has the same generator, so both sides derive the same plaintexts.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
+import TestSupport
 
 /// The plaintexts of the Python fixtures, made by the same recipes as `plaintexts()` in make-fixtures.py.
 enum FixtureInput: String, CaseIterable, Sendable {
@@ -55,7 +40,8 @@ enum FixtureInput: String, CaseIterable, Sendable {
 private let fixturePlaintexts: [FixtureInput: [UInt8]] = Dictionary(
     uniqueKeysWithValues: FixtureInput.allCases.map { ($0, $0.make()) })
 
-/// Generator outputs, least significant byte first.
+/// Generator outputs, least significant byte first. make-fixtures.py has the same generator
+/// (SplitMix64, TestSupport's `SeededGenerator`), so both sides derive the same plaintexts.
 func seededBytes(seed: UInt64, count: Int) -> [UInt8] {
     var random = SeededGenerator(seed: seed)
     var bytes = [UInt8]()

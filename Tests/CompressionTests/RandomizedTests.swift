@@ -1,5 +1,6 @@
 import Compression
 import Testing
+import TestSupport
 
 // Seeded mutations of valid streams: whatever the bytes, each decoder returns or throws, never
 // returns more than the limit, and agrees with itself when only the limit changes.

@@ -1,18 +1,7 @@
 import Crypto
 import Foundation
 import Testing
-
-/// SplitMix64: a tiny seeded generator so the inputs are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// Runs `python3 -c script`, feeding `input` on stdin, and returns stdout.
 ///
@@ -35,7 +24,7 @@ func runPython(script: String, input: [UInt8]) throws -> [UInt8] {
 }
 
 @Test func sha256_matchesPythonHashlibForEveryLengthUpTo300() throws {
-    var rng = SplitMix64(state: 0x5EED_2024)
+    var rng = SeededGenerator(seed: 0x5EED_2024)
     let inputs: [[UInt8]] = (0...300).map { length in (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) } }
 
     // One hex-encoded input per line; an empty line is the empty message.

@@ -1,5 +1,6 @@
 @testable import HTTP2
 import Testing
+import TestSupport
 
 func huffmanDecode(_ bytes: [UInt8]) -> [UInt8]? {
     var output: [UInt8] = []

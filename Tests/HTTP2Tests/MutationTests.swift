@@ -1,5 +1,6 @@
 @testable import HTTP2
 import Testing
+import TestSupport
 
 // Seeded mutations of valid exchanges: whatever the bytes, the connection must not crash or
 // hang, must report events in an order that makes sense, and must report the same whatever the

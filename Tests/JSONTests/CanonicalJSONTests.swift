@@ -1,5 +1,6 @@
 import JSON
 import Testing
+import TestSupport
 
 func canonical(_ value: JSONValue) -> String { String(decoding: CanonicalJSON.serialize(value), as: UTF8.self) }
 

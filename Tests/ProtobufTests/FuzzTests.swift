@@ -1,6 +1,7 @@
 import JSON
 import Protobuf
 import Testing
+import TestSupport
 
 // Seeded mutations of the fixtures fed to both decoders: each input must decode or throw, and
 // whatever decodes must survive re-encoding unchanged.

@@ -2,23 +2,11 @@ import Foundation
 import Reservations
 import Storage
 import Testing
+import TestSupport
 
 /// A seeded random walk over holds, confirms, cancels, extensions and clock jumps, checked after every step
 /// against a model and against the writer's recount (TigerBeetle's VOPR idea, scaled down).
 @Suite struct LifecycleSimulationTests {
-    /// SplitMix64: small, fast, and the same sequence on every platform for a given seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// What the simulation believes is stored.
     struct Model {
         struct Entry {
@@ -87,7 +75,7 @@ import Testing
         // section sizes straddle the index's 64-seat words.
         let sections = [(name: "A", seatCount: 150), (name: "B", seatCount: 130), (name: "C", seatCount: 70)]
         let steps = 1_500
-        var random = SeededGenerator(state: seed)
+        var random = SeededGenerator(seed: seed)
         var model = Model(sections: sections)
         let clock = TestClock()
         let users = ["u0", "u1", "u2", "u3"]

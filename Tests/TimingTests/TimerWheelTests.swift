@@ -1,17 +1,6 @@
 import Testing
 import Timing
-
-/// A small seeded generator (SplitMix64) so random tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
+import TestSupport
 
 private let tickNanoseconds: UInt64 = 10_000_000
 private let startNanoseconds: UInt64 = 1_000_000_000_000
@@ -191,7 +180,7 @@ func timerWheel_advance_handlesEveryLevelBoundary(level: Int) {
 }
 
 @Test func timerWheel_advance_randomDeadlinesFireOnceInTickOrder() {
-    var generator = SeededGenerator(state: 7)
+    var generator = SeededGenerator(seed: 7)
     var wheel = TimerWheel<UInt32>(tickNanoseconds: tickNanoseconds, startNanoseconds: startNanoseconds)
     let timerCount = 100_000
     // Up to 64^3 ticks, so timers start in levels 0 to 2 and cascade through each.
@@ -229,7 +218,7 @@ func timerWheel_advance_handlesEveryLevelBoundary(level: Int) {
 }
 
 @Test func timerWheel_advance_bigJumpsFireSameTimersAsTickByTick() {
-    var generator = SeededGenerator(state: 11)
+    var generator = SeededGenerator(seed: 11)
     var tickByTick = TimerWheel<UInt32>(tickNanoseconds: tickNanoseconds, startNanoseconds: startNanoseconds)
     var jumping = TimerWheel<UInt32>(tickNanoseconds: tickNanoseconds, startNanoseconds: startNanoseconds)
     let horizonTicks: UInt64 = 20_000
