@@ -39,8 +39,6 @@ public struct HTTP2ServerConnection: Sendable {
         var headersSent = false
         /// The caller has sent the last of the response (END_STREAM is queued or written).
         var localEndQueued = false
-        /// END_STREAM rides on the last DATA frame (not on trailers).
-        var dataEndsStream = false
         /// Response octets not yet written, in the caller's chunks.
         var pendingChunks: [[UInt8]] = []
         var chunkOffset = 0
@@ -91,9 +89,9 @@ public struct HTTP2ServerConnection: Sendable {
     private var headerBlockSelfDependent = false
     private var continuationFrames = 0
 
-    /// Our graceful GOAWAY went out; streams above `goAwayLastStreamID` are ignored.
+    /// Our graceful GOAWAY went out, naming `lastProcessedStreamID` (which then stays put);
+    /// streams above it are ignored.
     private var goAwaySent = false
-    private var goAwayLastStreamID: UInt32 = 0
     private var peerWentAway = false
 
     /// A GOAWAY for an error is queued: drain the output, then close the connection.
@@ -288,7 +286,7 @@ public struct HTTP2ServerConnection: Sendable {
 
     private func status(ofClosed id: UInt32) -> StreamStatus {
         if id > highestStreamID || id % 2 == 0 { return .idle }
-        if goAwaySent, id > goAwayLastStreamID { return .ignored }
+        if goAwaySent, id > lastProcessedStreamID { return .ignored }
         switch closedStreams[id] {
         case .resetByUs: return .ignored
         case .closedByPeer: return .closed
@@ -457,7 +455,7 @@ public struct HTTP2ServerConnection: Sendable {
     private mutating func openStream(_ id: UInt32, _ decoded: HPACKDecoder.DecodedBlock, endStream: Bool, selfDependent: Bool) {
         highestStreamID = id
         // RFC 9113 §6.8: after our GOAWAY, new streams are ignored; the peer retries them elsewhere.
-        if goAwaySent, id > goAwayLastStreamID { return }
+        if goAwaySent, id > lastProcessedStreamID { return }
         if selfDependent {
             resetUnopened(id, .protocolError)
         } else if streams.count >= configuration.maxConcurrentStreams {
@@ -471,8 +469,7 @@ public struct HTTP2ServerConnection: Sendable {
                 resetUnopened(id, .protocolError)
                 return
             }
-            let receiveWindow = ourSettingsAcknowledged
-                ? configuration.initialWindowSize : max(configuration.initialWindowSize, Self.defaultWindowSize)
+            let receiveWindow = ourSettingsAcknowledged ? configuration.initialWindowSize : windowBeforeOurSettings
             streams[id] = Stream(sendWindow: peerInitialWindowSize, receiveWindow: receiveWindow, remoteEnded: endStream,
                                  contentLength: request.contentLength)
             lastProcessedStreamID = id
@@ -543,10 +540,14 @@ public struct HTTP2ServerConnection: Sendable {
         queueControl(.settings(ack: true, []))
     }
 
+    /// A stream's receive window until the peer acknowledges our SETTINGS: it may still assume the
+    /// default, so a smaller configured window is not yet in force.
+    private var windowBeforeOurSettings: Int { max(configuration.initialWindowSize, Self.defaultWindowSize) }
+
     /// Our SETTINGS now bind the peer: windows shrink to a smaller initial size, and the decoder
     /// refuses a table larger than advertised.
     private mutating func applyAcknowledgedSettings() {
-        let delta = configuration.initialWindowSize - max(configuration.initialWindowSize, Self.defaultWindowSize)
+        let delta = configuration.initialWindowSize - windowBeforeOurSettings
         if delta != 0 {
             for id in Array(streams.keys) { streams[id]!.receiveWindow += delta }
         }
@@ -705,10 +706,7 @@ public struct HTTP2ServerConnection: Sendable {
             stream.pendingChunks.append(bytes)
             stream.pendingOctets += bytes.count
         }
-        if endStream {
-            stream.localEndQueued = true
-            stream.dataEndsStream = true
-        }
+        if endStream { stream.localEndQueued = true }
         return !wasScheduled && (stream.pendingOctets > 0 || endStream)
     }
 
@@ -726,7 +724,6 @@ public struct HTTP2ServerConnection: Sendable {
     public mutating func beginGracefulShutdown() {
         guard !isClosed, !goAwaySent else { return }
         goAwaySent = true
-        goAwayLastStreamID = lastProcessedStreamID
         Frame.goAway(lastStreamID: lastProcessedStreamID, errorCode: HTTP2ErrorCode.noError.rawValue, debugData: [])
             .write(into: &output)
     }
@@ -795,7 +792,8 @@ public struct HTTP2ServerConnection: Sendable {
                     continue
                 }
                 let last = size == pending
-                let endStream = last && streams.values[index].dataEndsStream
+                // END_STREAM rides on the last DATA frame unless trailers wait to carry it.
+                let endStream = last && streams.values[index].localEndQueued && streams.values[index].pendingTrailers == nil
                 Self.writeData(&streams.values[index], id, size: size, endStream: endStream, into: buffer)
                 connectionSendWindow -= size
                 progress = true

@@ -51,17 +51,6 @@ enum Frame: Sendable, Equatable {
     /// RFC 9113 §5.5: a type this endpoint does not know; its payload is skipped, not kept.
     case unknown(type: UInt8, flags: UInt8, streamID: UInt32, payloadLength: Int)
 
-    var streamID: UInt32 {
-        switch self {
-        case .data(let id, _, _, _), .headers(let id, _, _, _, _, _), .priority(let id, _), .rstStream(let id, _),
-             .pushPromise(let id, _, _, _, _), .windowUpdate(let id, _), .continuation(let id, _, _),
-             .unknown(_, _, let id, _):
-            id
-        case .settings, .ping, .goAway:
-            0
-        }
-    }
-
     // MARK: - Parsing
 
     /// Decodes the payload of a frame whose header is `header`; `payload` holds exactly

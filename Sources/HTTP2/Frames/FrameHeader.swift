@@ -63,46 +63,38 @@ struct FrameHeader: Sendable, Equatable {
 
     func has(_ flag: UInt8) -> Bool { flags & flag != 0 }
 
+    /// Stores the nine octets at the start of `out`, which has room for them.
+    private func store(into out: UnsafeMutableRawBufferPointer) {
+        precondition(length >= 0 && length < 1 << 24 && streamID <= 0x7FFF_FFFF && out.count >= Self.size)
+        out[0] = UInt8(truncatingIfNeeded: length >> 16)
+        out[1] = UInt8(truncatingIfNeeded: length >> 8)
+        out[2] = UInt8(truncatingIfNeeded: length)
+        out[3] = type
+        out[4] = flags
+        out[5] = UInt8(truncatingIfNeeded: streamID >> 24)
+        out[6] = UInt8(truncatingIfNeeded: streamID >> 16)
+        out[7] = UInt8(truncatingIfNeeded: streamID >> 8)
+        out[8] = UInt8(truncatingIfNeeded: streamID)
+    }
+
     /// Replaces the nine octets at `offset` (room left for a header whose length was not yet known).
     func overwrite(_ output: inout [UInt8], at offset: Int) {
-        precondition(length >= 0 && length < 1 << 24 && streamID <= 0x7FFF_FFFF)
-        output[offset] = UInt8(truncatingIfNeeded: length >> 16)
-        output[offset + 1] = UInt8(truncatingIfNeeded: length >> 8)
-        output[offset + 2] = UInt8(truncatingIfNeeded: length)
-        output[offset + 3] = type
-        output[offset + 4] = flags
-        output[offset + 5] = UInt8(truncatingIfNeeded: streamID >> 24)
-        output[offset + 6] = UInt8(truncatingIfNeeded: streamID >> 16)
-        output[offset + 7] = UInt8(truncatingIfNeeded: streamID >> 8)
-        output[offset + 8] = UInt8(truncatingIfNeeded: streamID)
+        output.withUnsafeMutableBytes { store(into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<(offset + Self.size)])) }
     }
 
     /// Writes the nine octets straight into a socket buffer.
     func write(into buffer: ByteBuffer) {
-        precondition(length >= 0 && length < 1 << 24 && streamID <= 0x7FFF_FFFF)
         buffer.reserve(Self.size)
         _ = buffer.writeWithUnsafeMutableBytes { out in
-            out[0] = UInt8(truncatingIfNeeded: length >> 16)
-            out[1] = UInt8(truncatingIfNeeded: length >> 8)
-            out[2] = UInt8(truncatingIfNeeded: length)
-            out[3] = type
-            out[4] = flags
-            out[5] = UInt8(truncatingIfNeeded: streamID >> 24)
-            out[6] = UInt8(truncatingIfNeeded: streamID >> 16)
-            out[7] = UInt8(truncatingIfNeeded: streamID >> 8)
-            out[8] = UInt8(truncatingIfNeeded: streamID)
+            store(into: out)
             return Self.size
         }
     }
 
     func write(into output: inout [UInt8]) {
-        precondition(length >= 0 && length < 1 << 24 && streamID <= 0x7FFF_FFFF)
-        output.append(UInt8(truncatingIfNeeded: length >> 16))
-        output.append(UInt8(truncatingIfNeeded: length >> 8))
-        output.append(UInt8(truncatingIfNeeded: length))
-        output.append(type)
-        output.append(flags)
-        appendUInt32(streamID, to: &output)
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: Self.size))
+        overwrite(&output, at: start)
     }
 }
 

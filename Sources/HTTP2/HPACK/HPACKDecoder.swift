@@ -148,18 +148,13 @@ public struct HPACKDecoder: Sendable {
 
     /// RFC 7541 §5.2: a string literal, Huffman-coded or not; returns it and its decoded octets.
     private mutating func readString(_ block: UnsafeRawBufferPointer, at index: inout Int) throws(HPACKError) -> (String, Int) {
-        guard index < block.count else { throw .truncated }
-        let huffman = block[index] & 0x80 != 0
-        let length = try HPACKInteger.decode(block, at: &index, prefixBits: 7)
-        guard length <= block.count - index else { throw .truncated }
-        let raw = UnsafeRawBufferPointer(rebasing: block[index..<index + length])
-        index += length
+        let (raw, huffman) = try stringLiteral(block, at: &index)
+        let length = raw.count
         let remembered = length >= Self.recentLiteralOctetsMin && length <= Self.recentLiteralOctetsMax
         if remembered, let found = recentLiteral(raw, huffman: huffman) { return found }
         let decoded: (String, Int)
         if huffman {
-            scratch.removeAll(keepingCapacity: true)
-            guard HPACKHuffman.decode(raw, into: &scratch) else { throw .invalidHuffman }
+            try decodeHuffman(raw)
             decoded = (String(decoding: scratch, as: UTF8.self), scratch.count)
         } else {
             decoded = (String(decoding: raw, as: UTF8.self), length)
@@ -187,15 +182,26 @@ public struct HPACKDecoder: Sendable {
     /// Steps over a string literal that will not be kept, returning its decoded octets. A Huffman
     /// string is still checked, since an invalid one is a COMPRESSION_ERROR wherever it appears.
     private mutating func skipString(_ block: UnsafeRawBufferPointer, at index: inout Int) throws(HPACKError) -> Int {
-        guard index < block.count else { throw .truncated }
-        let huffman = block[index] & 0x80 != 0
+        let (raw, huffman) = try stringLiteral(block, at: &index)
+        if !huffman { return raw.count }
+        try decodeHuffman(raw)
+        return scratch.count
+    }
+
+    /// RFC 7541 §5.2: the octets of the string literal at `index` as sent, and whether they are
+    /// Huffman-coded; moves `index` past it.
+    private func stringLiteral(_ block: UnsafeRawBufferPointer, at index: inout Int) throws(HPACKError) -> (UnsafeRawBufferPointer, huffman: Bool) {
+        let start = index
         let length = try HPACKInteger.decode(block, at: &index, prefixBits: 7)
         guard length <= block.count - index else { throw .truncated }
         let raw = UnsafeRawBufferPointer(rebasing: block[index..<index + length])
         index += length
-        if !huffman { return length }
+        return (raw, block[start] & 0x80 != 0)
+    }
+
+    /// Decodes Huffman-coded octets into `scratch`.
+    private mutating func decodeHuffman(_ raw: UnsafeRawBufferPointer) throws(HPACKError) {
         scratch.removeAll(keepingCapacity: true)
         guard HPACKHuffman.decode(raw, into: &scratch) else { throw .invalidHuffman }
-        return scratch.count
     }
 }

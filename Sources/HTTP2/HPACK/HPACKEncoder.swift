@@ -13,9 +13,7 @@ public struct HPACKEncoder: Sendable {
         case whenShorter
     }
 
-    public var huffman: HuffmanPolicy {
-        didSet { recent.removeAll() }
-    }
+    public let huffman: HuffmanPolicy
     public let indexing: Bool
     /// Without indexing a field always encodes to the same octets: the last few fields and their
     /// octets are kept, and found by comparing strings (strings sharing storage compare in one
@@ -100,14 +98,17 @@ public struct HPACKEncoder: Sendable {
 
     private func writeString(_ string: String, into output: inout [UInt8]) {
         let octets = string.utf8
-        let useHuffman: Bool
+        // The Huffman length, when Huffman coding is used.
+        let huffmanCount: Int?
         switch huffman {
-        case .never: useHuffman = false
-        case .always: useHuffman = true
-        case .whenShorter: useHuffman = HPACKHuffman.encodedCount(octets) < octets.count
+        case .never: huffmanCount = nil
+        case .always: huffmanCount = HPACKHuffman.encodedCount(octets)
+        case .whenShorter:
+            let count = HPACKHuffman.encodedCount(octets)
+            huffmanCount = count < octets.count ? count : nil
         }
-        if useHuffman {
-            HPACKInteger.encode(HPACKHuffman.encodedCount(octets), prefixBits: 7, flags: 0x80, into: &output)
+        if let huffmanCount {
+            HPACKInteger.encode(huffmanCount, prefixBits: 7, flags: 0x80, into: &output)
             HPACKHuffman.encode(octets, into: &output)
         } else {
             HPACKInteger.encode(octets.count, prefixBits: 7, flags: 0x00, into: &output)
