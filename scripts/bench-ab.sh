@@ -14,6 +14,7 @@
 # Needs wrk, curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-support.sh
 
 [ $# -ge 1 ] && [ -x "$1" ] || { echo "usage: $0 OTHER_BINARY [seconds] [connections]" >&2; exit 2; }
 other=$(realpath "$1")
@@ -38,44 +39,26 @@ swift build -c release --product reservation-server >"$work/build.log" 2>&1 || {
 this=$(realpath .build/release/reservation-server)
 idempotency_ttl=10
 
-declare -A base
+declare -A bases
 start() {  # name binary
     local name=$1 binary=$2 extra=()
     # Builds from before gRPC know no --grpc-port; newer ones must not take 8011 twice.
     "$binary" --help 2>&1 | grep -q -- '--grpc-port' && extra=(--grpc-port 0)
     mkdir -p "$work/$name"
-    "$binary" --host 127.0.0.1 --port 0 "${extra[@]}" --db "$work/$name/bench.db" --access-log-sample-rate 0 \
-        --hold-seconds 3600 --idempotency-ttl-seconds $idempotency_ttl >"$work/$name/server.log" 2>&1 &
-    pids+=($!)
-    local port=
-    for _ in $(seq 1 600); do
-        port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$work/$name/server.log" | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "$name did not start:" >&2; tail -5 "$work/$name/server.log" >&2; exit 1; }
-    base[$name]="http://127.0.0.1:$port"
-    until [ "$(curl -s -o /dev/null -w '%{http_code}' "${base[$name]}/actuator/health/readiness")" = 200 ]; do sleep 0.05; done
-    # The same inventory and read set on both.
-    local events= i sections
-    for i in 1 2 3 4; do
-        sections=$(python3 -c 'import json; print(json.dumps([{"name": "S%d" % s, "seats": 100000, "price": 10000} for s in range(1, 11)]))')
-        curl -sf -o /dev/null -H 'Content-Type: application/json' \
-            -d "{\"eventId\":\"evt_bench_$i\",\"name\":\"Bench $i\",\"currency\":\"KRW\",\"sections\":$sections}" "${base[$name]}/v1/events"
-        events="${events:+$events,}evt_bench_$i"
-    done
-    EVENTS=$events LIMIT=5000 USER_ID=bench-reader IDS="$work/$name/ids.txt" \
-        wrk -t1 -c16 -d120s --timeout 30s -s scripts/wrk/hold-record.lua "${base[$name]}" >/dev/null
+    start_server "$work/$name/server.log" "$binary" --host 127.0.0.1 --port 0 "${extra[@]}" --db "$work/$name/bench.db" \
+        --access-log-sample-rate 0 --hold-seconds 3600 --idempotency-ttl-seconds $idempotency_ttl
+    pids+=("$pid")
+    bases[$name]=$base
+    read_set "$base" "$work/$name/ids.txt"
 }
 start A "$other"
 start B "$this"
-export EVENTS=evt_bench_1,evt_bench_2,evt_bench_3,evt_bench_4
 
 declare -A rps
 run() {  # server scenario label [VAR=value…]
     local name=$1 scenario=$2 label=$3; shift 3
     [ "$scenario" = read ] || sleep $(( idempotency_ttl + 2 ))
-    env "$@" RUN="$label-$$" wrk -t1 -c"$connections" -d"${duration}s" --timeout 30s -s "scripts/wrk/$scenario.lua" "${base[$name]}" >"$work/run.out"
+    env "$@" RUN="$label-$$" wrk -t1 -c"$connections" -d"${duration}s" --timeout 30s -s "scripts/wrk/$scenario.lua" "${bases[$name]}" >"$work/run.out"
     local line value
     line=$(grep '^RESULT' "$work/run.out")
     value=$(echo "$line" | grep -o 'rps=[0-9.]*' | cut -d= -f2)

@@ -18,6 +18,7 @@
 # Needs wrk, curl, h2load (nghttp2-client) and nginx (nginx-light).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-support.sh
 
 duration=${1:-10}
 connections=${2:-64}
@@ -43,24 +44,9 @@ binary=.build/release/reservation-server
 load=.build/release/GRPCLoad
 idempotency_ttl=10
 
-"$binary" --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --access-log-sample-rate 0 --hold-seconds 3600 \
-    --idempotency-ttl-seconds $idempotency_ttl >"$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do grep -q '"msg":"listening"' "$work/server.log" && break; sleep 0.05; done
-port=$(grep -o '"msg":"listening".*' "$work/server.log" | grep -o '"port":[0-9]*' | cut -d: -f2)
-grpc_port=$(grep -o '"grpcPort":[0-9]*' "$work/server.log" | cut -d: -f2)
-base="http://127.0.0.1:$port"
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/actuator/health/readiness")" = 200 ]; do sleep 0.05; done
-
-events=
-for i in 1 2 3 4; do
-    sections=$(python3 -c 'import json; print(json.dumps([{"name": "S%d" % s, "seats": 100000, "price": 10000} for s in range(1, 11)]))')
-    curl -sf -o /dev/null -H 'Content-Type: application/json' \
-        -d "{\"eventId\":\"evt_bench_$i\",\"name\":\"Bench $i\",\"currency\":\"KRW\",\"sections\":$sections}" "$base/v1/events"
-    events="${events:+$events,}evt_bench_$i"
-done
-export EVENTS=$events
-LIMIT=5000 USER_ID=bench-reader IDS="$work/ids.txt" wrk -t1 -c16 -d120s --timeout 30s -s scripts/wrk/hold-record.lua "$base" >/dev/null
+start_server "$work/server.log" "$binary" --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" \
+    --access-log-sample-rate 0 --hold-seconds 3600 --idempotency-ttl-seconds $idempotency_ttl
+read_set "$base" "$work/ids.txt"
 echo "inventory: 4 events × 1,000,000 seats; read set: $(wc -l <"$work/ids.txt") reservations of bench-reader"
 echo
 
@@ -117,8 +103,8 @@ grpc "gRPC GetReservation" get --ids "$work/ids.txt" --user bench-reader
 grpc "gRPC GetReservation (2)" get --ids "$work/ids.txt" --user bench-reader
 rest "REST read (2)" read IDS="$work/ids.txt" USER_ID=bench-reader
 rest "REST hold" hold
-grpc "gRPC CreateReservation" create --events "$events"
-grpc "gRPC CreateReservation (2)" create --events "$events"
+grpc "gRPC CreateReservation" create --events "$EVENTS"
+grpc "gRPC CreateReservation (2)" create --events "$EVENTS"
 rest "REST hold (2)" hold
 
 # Health over HTTP/2: h2load on the gRPC port, then the same against nginx h2c.
@@ -157,13 +143,8 @@ echo "health over HTTP/2 (h2load -c $connections -m 10 -t 1, ${duration} s): res
 # server process per call, medians.
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
-    taskset -c 1 "$binary" --threads 1 --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --access-log-sample-rate 0 \
-        --hold-seconds 3600 >"$work/pinned.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 1 600); do grep -q '"msg":"listening"' "$work/pinned.log" && break; sleep 0.05; done
-    port=$(grep -o '"msg":"listening".*' "$work/pinned.log" | grep -o '"port":[0-9]*' | cut -d: -f2)
-    grpc_port=$(grep -o '"grpcPort":[0-9]*' "$work/pinned.log" | cut -d: -f2)
-    until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/actuator/health/readiness")" = 200 ]; do sleep 0.05; done
+    start_server "$work/pinned.log" taskset -c 1 "$binary" --threads 1 --host 127.0.0.1 --port 0 --grpc-port 0 \
+        --db "$work/bench.db" --access-log-sample-rate 0 --hold-seconds 3600
     cpu_per_call() {  # label command… → "label calls user_ns sys_ns" (the command prints the call count)
         local label=$1; shift
         local before after calls

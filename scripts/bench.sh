@@ -31,6 +31,7 @@
 # Needs wrk, curl and python3. Default total runtime about 2 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-support.sh
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 fill=0
@@ -96,27 +97,10 @@ PY
 )
 
 idempotency_ttl=10
-base=
-start_server() {  # log-file args...
+bench_server() {  # log-file args...: the benchmark's server on the shared database (see bench-support.sh)
     local log=$1; shift
-    "$binary" --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --access-log-sample-rate 0 --hold-seconds 3600 \
-        --idempotency-ttl-seconds "$idempotency_ttl" "$@" >"$log" 2>&1 &
-    pid=$!
-    local port=
-    for _ in $(seq 1 600); do
-        port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$log" | grep -o '[0-9]*$' || true)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "server did not start:" >&2; tail -5 "$log" >&2; exit 1; }
-    base="http://127.0.0.1:$port"
-    for _ in $(seq 1 6000); do  # a restart re-arms every live hold before it is ready
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/actuator/health/readiness")" = 200 ] && return
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "server not ready:" >&2; tail -5 "$log" >&2; exit 1
+    start_server "$log" "$binary" --host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --access-log-sample-rate 0 \
+        --hold-seconds 3600 --idempotency-ttl-seconds "$idempotency_ttl" "$@"
 }
 keys_max=0
 metrics() {  # scrape; keeps the peak of the writer's remembered Idempotency-Keys
@@ -132,7 +116,7 @@ outcome() { echo "reservation_outcomes_total{operation=\"$1\",outcome=\"ok\"}"; 
 field() { grep -o "\"$1\":\"\?[0-9.]*" | tail -1 | cut -d: -f2 | tr -d '"'; }  # JSON number, quoted or not
 peak_rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$pid/status"; }
 
-start_server "$work/server.log"
+bench_server "$work/server.log"
 echo "server: --access-log-sample-rate 0 --hold-seconds 3600 --idempotency-ttl-seconds $idempotency_ttl, otherwise defaults ($(grep -o '"threads":[0-9]*' "$work/server.log" | cut -d: -f2) loop threads, synchronous=$(grep -o '"synchronous":"[A-Z]*"' "$work/server.log" | cut -d'"' -f4))"
 
 # Inventory: each hold takes 1.5 seats on average and none come back (the hold time outlasts the
@@ -242,7 +226,7 @@ echo "writer over the whole run (\"stopped\" log line): $(echo "$stopped" | fiel
 echo
 
 start=$(date +%s.%N)
-start_server "$work/server1.log" --threads 1
+bench_server "$work/server1.log" --threads 1
 echo "second server, --threads 1, same database: ready in $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $start}") s ($(grep '"msg":"ready"' "$work/server1.log" | field liveHolds) live holds re-armed)"
 # A 3 s untimed warm-up after the restart (printed, not in the table), so the comparison does not
 # measure a cold start.
