@@ -22,7 +22,8 @@ public enum ReservationRules {
     /// is the sum of the seat prices; the deadline is `nowMs + holdMilliseconds`, clamped at the end
     /// of time rather than overflowing.
     public static func hold(
-        _ request: HoldRequest, in event: Event, index: SeatIndex, maxQuantity: Int, id: ReservationID, nowMs: Int64
+        _ request: HoldRequest, in event: Event, index: SeatIndex, maxQuantity: Int, id: @autoclosure () -> ReservationID,
+        nowMs: Int64
     ) throws(DomainError) -> PlannedHold {
         let problems = request.validate(maxQuantity: maxQuantity)
         guard problems.isEmpty else { throw .invalid(problems) }
@@ -53,8 +54,9 @@ public enum ReservationRules {
             }
             total = sum
         }
+        // The id is made only for a hold that will be stored.
         let reservation = Reservation(
-            id: id, eventID: event.id, userID: request.userID, seatIDs: seats.map { index.seatID(of: $0) },
+            id: id(), eventID: event.id, userID: request.userID, seatIDs: seats.map { index.seatID(of: $0) },
             quantity: seats.count, status: .hold, holdExpiresAtMs: nowMs.addingClamped(request.holdMilliseconds),
             totalAmount: total, currency: event.currency, orderID: nil, reservationToken: request.reservationToken,
             createdAtMs: nowMs, updatedAtMs: nowMs)
@@ -66,11 +68,12 @@ public enum ReservationRules {
     /// The order's status is CONFIRMED: the caller presents a payment intent id, which is stored, but
     /// this server does not verify payments, so it never claims PAID.
     public static func confirm(
-        _ stored: Reservation?, _ request: ConfirmRequest, orderID: OrderID, nowMs: Int64
+        _ stored: Reservation?, _ request: ConfirmRequest, orderID makeOrderID: @autoclosure () -> OrderID, nowMs: Int64
     ) throws(DomainError) -> (reservation: Reservation, order: Order) {
         let problems = request.validate()
         guard problems.isEmpty else { throw .invalid(problems) }
         var reservation = try liveHold(stored, for: .confirm, by: request.userID, nowMs: nowMs)
+        let orderID = makeOrderID()
         reservation.status = .confirmed
         reservation.orderID = orderID
         reservation.updatedAtMs = nowMs

@@ -107,39 +107,38 @@ enum ReservationQueries {
 
     /// At most `limit` of `userID`'s reservations with keys below `beforeKey`, newest first.
     ///
-    /// One read transaction, so both parts see the same state: the rows not yet copied into
-    /// `reservations_by_user` (keys above the copy's progress, a short range read of the newest
-    /// reservations), then the copied ones (a range read by user).
+    /// The rows not yet copied into `reservations_by_user` (keys above the copy's progress, a short
+    /// range read of the newest reservations), then the copied ones (a range read by user). No
+    /// transaction is needed around them: the progress only grows and is read first, and the two
+    /// reads cover disjoint key ranges, so a copy between them neither hides nor repeats a row.
     static func reservations(
         _ connection: SQLiteConnection, userID: UserID, beforeKey: Int64, limit: Int
     ) throws -> [StoredReservation] {
-        try connection.withSavepoint("listing") {
-            let copied = try ListingIndex.copiedThrough(connection)
-            var rows: [StoredReservation] = []
-            if beforeKey > copied + 1 {
-                try connection.withStatement(
-                    """
-                    SELECT \(columns) FROM reservations r JOIN events e ON e.key = r.event_key
-                    WHERE r.key > ?1 AND r.key < ?2 AND r.user_id = ?3 ORDER BY r.key DESC LIMIT ?4
-                    """
-                ) { statement in
-                    try statement.bindAll(.integer(copied), .integer(beforeKey), .text(userID), .integer(Int64(limit)))
-                    while try statement.step() { rows.append(try decode(statement)) }
-                }
-            }
-            guard rows.count < limit else { return rows }
+        let copied = try ListingIndex.copiedThrough(connection)
+        var rows: [StoredReservation] = []
+        if beforeKey > copied + 1 {
             try connection.withStatement(
                 """
-                SELECT \(columns) FROM reservations_by_user u
-                JOIN reservations r ON r.key = u.key JOIN events e ON e.key = r.event_key
-                WHERE u.user_id = ?1 AND u.key < ?2 ORDER BY u.key DESC LIMIT ?3
+                SELECT \(columns) FROM reservations r JOIN events e ON e.key = r.event_key
+                WHERE r.key > ?1 AND r.key < ?2 AND r.user_id = ?3 ORDER BY r.key DESC LIMIT ?4
                 """
             ) { statement in
-                try statement.bindAll(.text(userID), .integer(min(beforeKey, copied + 1)), .integer(Int64(limit - rows.count)))
+                try statement.bindAll(.integer(copied), .integer(beforeKey), .text(userID), .integer(Int64(limit)))
                 while try statement.step() { rows.append(try decode(statement)) }
             }
-            return rows
         }
+        guard rows.count < limit else { return rows }
+        try connection.withStatement(
+            """
+            SELECT \(columns) FROM reservations_by_user u
+            JOIN reservations r ON r.key = u.key JOIN events e ON e.key = r.event_key
+            WHERE u.user_id = ?1 AND u.key < ?2 ORDER BY u.key DESC LIMIT ?3
+            """
+        ) { statement in
+            try statement.bindAll(.text(userID), .integer(min(beforeKey, copied + 1)), .integer(Int64(limit - rows.count)))
+            while try statement.step() { rows.append(try decode(statement)) }
+        }
+        return rows
     }
 
     /// Inserts the order of a confirmed reservation. The UNIQUE index on `reservation_key` refuses a

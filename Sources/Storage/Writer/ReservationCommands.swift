@@ -67,7 +67,11 @@ extension WriterEngine {
         let reservation = plan.reservation
 
         let key = try ReservationQueries.insert(connection, reservation, eventKey: event.key)
+        // A rolled-back insert gives its key to the next one (no AUTOINCREMENT): the listing copy
+        // must not count it as committed, or that next reservation would never be copied.
+        let previousNewest = tally.newestReservationKey
         tally.newestReservationKey = key
+        onUndo { [unowned self] in self.tally.newestReservationKey = previousNewest }
         try change(plan.seats, .hold, reservationKey: key, reservationID: reservation.id, in: event)
         try appendOutbox(.reservationCreated, reservation, traceparent: request.traceparent, nowMs: nowMs)
 

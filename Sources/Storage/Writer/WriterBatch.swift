@@ -97,15 +97,17 @@ extension WriterEngine {
                     // Answered with the creation it duplicates (`finishWaiters`).
                     batch.answers.append((command, nil))
                 }
-                if batch.failure == nil {
-                    do { try checkTransaction("a command") } catch { batch.failure = error }
-                }
             case .recount(let request):
                 guard batch.failure == nil else {
                     batch.recounts.append((request, .failure(WriterError.stopped)))
                     continue
                 }
                 batch.recounts.append((request, Result { try recount(request.eventID) }))
+            }
+            // An error can make SQLite roll the whole transaction back; what follows must not
+            // run in autocommit.
+            if batch.failure == nil {
+                do { try checkTransaction("a command or recount") } catch { batch.failure = error }
             }
         }
     }
@@ -144,15 +146,16 @@ extension WriterEngine {
 
     /// Whether the idle writer should run a batch (with no commands) to purge expired idempotency
     /// rows at `nowMs`, so an idle server forgets its keys too; after a failed batch not before the
-    /// retry delay.
+    /// retry delay. Expiries are rounded up to a tick as hold deadlines are, so keys expiring
+    /// close together go in one transaction rather than one commit each.
     func isIdempotencyPurgeDue(nowMs: Int64) -> Bool {
-        guard nowMs >= expiryRetryNotBeforeMs, let oldest = idempotency.oldestExpiryMs else { return false }
-        return oldest <= nowMs
+        guard let wake = idempotencyPurgeWakeMs() else { return false }
+        return wake <= nowMs
     }
 
     /// When the idle writer should wake to purge expired idempotency rows (wall-clock ms), or nil.
     func idempotencyPurgeWakeMs() -> Int64? {
-        idempotency.oldestExpiryMs.map { max($0, expiryRetryNotBeforeMs) }
+        idempotency.oldestExpiryMs.map { max(roundedUpToTick($0), expiryRetryNotBeforeMs) }
     }
 
     private func commit(_ batch: inout Batch) {

@@ -260,12 +260,15 @@ final class WriterEngine {
     /// deadline rounded up to a tick, but not before a failed batch's retry delay; nil when no hold
     /// is live.
     func expiryWakeMs() -> Int64? {
-        guard let earliest = deadlines.earliestMs() else { return nil }
+        deadlines.earliestMs().map { max(roundedUpToTick($0), expiryRetryNotBeforeMs) }
+    }
+
+    /// `ms` rounded up to a whole expiry tick (never early), so that times close together are
+    /// handled by one transaction; wall-clock times here are positive and far from overflow.
+    func roundedUpToTick(_ ms: Int64) -> Int64 {
         let tick = configuration.expiryTickMilliseconds
-        // Round up (never early); deadlines are positive wall-clock times, far from overflow.
-        let (quotient, remainder) = earliest.quotientAndRemainder(dividingBy: tick)
-        let wake = remainder > 0 ? (quotient + 1) * tick : quotient * tick
-        return max(wake, expiryRetryNotBeforeMs)
+        let (quotient, remainder) = ms.quotientAndRemainder(dividingBy: tick)
+        return remainder > 0 ? (quotient + 1) * tick : quotient * tick
     }
 
     /// Whether the idle writer should run an expiry batch at `nowMs`.
