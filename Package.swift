@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(name: "HTTP2Fuzz", dependencies: ["HTTP2"], exclude: ["seeds"], swiftSettings: strict),
 
         // A load generator for unary gRPC calls with a unique idempotency key each (scripts/bench-grpc.sh).
-        .executableTarget(name: "GRPCLoad", dependencies: ["HTTP2"], swiftSettings: strict),
+        .executableTarget(name: "GRPCLoad", dependencies: ["HTTP2", "Timing"], swiftSettings: strict),
 
         // Shared by the test targets: a blocking HTTP client for live socket tests, promtool, and a
         // seeded random generator.

@@ -12,6 +12,7 @@
 
 import Glibc
 import HTTP2
+import Timing
 
 struct Options {
     var host = "127.0.0.1"
@@ -75,11 +76,8 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-func nowNanoseconds() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}
+let clock = SystemClock()
+func nowNanoseconds() -> UInt64 { clock.monotonicNanoseconds() }
 
 /// A frame's 9-byte header and payload (RFC 9113 §4.1).
 func appendFrame(_ type: UInt8, _ flags: UInt8, _ stream: UInt32, _ payload: [UInt8], to out: inout [UInt8]) {
@@ -111,27 +109,28 @@ final class Load {
     var failed = 0
     var answered = 0
 
+    /// The fields every request carries, made once.
+    let commonFields: [HeaderField]
+
     init(options: Options) {
         self.options = options
         latencies.reserveCapacity(1 << 20)
-    }
-
-    var path: String {
-        switch options.call {
+        let path = switch options.call {
         case "create": "/reservation.v1.ReservationService/CreateReservation"
         case "get": "/reservation.v1.ReservationService/GetReservation"
         default: "/grpc.health.v1.Health/Check"
         }
+        commonFields = [
+            HeaderField(name: ":method", value: "POST"), HeaderField(name: ":scheme", value: "http"),
+            HeaderField(name: ":path", value: path), HeaderField(name: ":authority", value: "\(options.host):\(options.port)"),
+            HeaderField(name: "content-type", value: "application/grpc"), HeaderField(name: "te", value: "trailers"),
+        ]
     }
 
     /// The next request's header block fields and gRPC-framed message.
     func nextRequest() -> ([HeaderField], [UInt8]) {
         counter += 1
-        var fields = [
-            HeaderField(name: ":method", value: "POST"), HeaderField(name: ":scheme", value: "http"),
-            HeaderField(name: ":path", value: path), HeaderField(name: ":authority", value: "\(options.host):\(options.port)"),
-            HeaderField(name: "content-type", value: "application/grpc"), HeaderField(name: "te", value: "trailers"),
-        ]
+        var fields = commonFields
         var message: [UInt8] = []
         switch options.call {
         case "create":
@@ -165,6 +164,8 @@ final class ClientConnection {
     /// Header block fragments of a stream until END_HEADERS.
     var pendingBlock: (stream: UInt32, bytes: [UInt8], endStream: Bool)?
     var closed = false
+    /// What each recv() fills, kept for the connection's life.
+    private var chunk = [UInt8](repeating: 0, count: 65536)
 
     init(host: String, port: Int) {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -208,7 +209,6 @@ final class ClientConnection {
 
     /// Reads and handles frames; returns the streams that ended with their grpc-status.
     func read(_ load: Load) -> [(UInt32, Bool)] {
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { closed = true; break }
@@ -227,13 +227,13 @@ final class ClientConnection {
             let type = input[offset + 3]
             let flags = input[offset + 4]
             let stream = UInt32(input[offset + 5] & 0x7F) << 24 | UInt32(input[offset + 6]) << 16 | UInt32(input[offset + 7]) << 8 | UInt32(input[offset + 8])
-            let payload = Array(input[(offset + 9)..<(offset + 9 + length)])
+            let payload = input[(offset + 9)..<(offset + 9 + length)]
             offset += 9 + length
             switch type {
             case 0:  // DATA
                 received += length
             case 1, 9:  // HEADERS, CONTINUATION
-                var fragment = payload
+                var fragment = Array(payload)
                 if type == 1 {
                     var start = 0
                     var padding = 0
@@ -255,7 +255,7 @@ final class ClientConnection {
             case 4 where flags & 0x1 == 0:  // SETTINGS → ACK
                 appendFrame(4, 0x1, 0, [], to: &output)
             case 6 where flags & 0x1 == 0:  // PING → ACK
-                appendFrame(6, 0x1, 0, payload, to: &output)
+                appendFrame(6, 0x1, 0, Array(payload), to: &output)
             case 7:  // GOAWAY
                 closed = true
             case 3:  // RST_STREAM
