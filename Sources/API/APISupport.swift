@@ -49,10 +49,11 @@ public final class RESTAPI: Sendable {
     /// scope (method and route template) and fingerprint (method, concrete path, canonical body).
     func call(_ context: inout RequestContext, caller: Caller, body: BodyReader) -> CallContext {
         let method = context.head.method.description
+        let key = context.headerString("idempotency-key")
+        // Canonical JSON and SHA-256 only for a request that has a key to claim.
         let idempotency = IdempotencyRequest(
-            key: context.headerString("idempotency-key"), field: "Idempotency-Key",
-            operation: "\(method)\u{0}\(context.route.template)",
-            fingerprint: RequestFingerprint.make(method: method, path: context.path, body: body.object))
+            key: key, field: "Idempotency-Key", operation: "\(method)\u{0}\(context.route.template)",
+            fingerprint: key == nil ? [] : RequestFingerprint.make(method: method, path: context.path, body: body.object))
         return CallContext(caller: caller, traceparent: context.traceparent(), idempotency: idempotency,
                            shapeProblems: body.problems)
     }
@@ -221,20 +222,6 @@ struct BodyReader {
             return nil
         }
         return items
-    }
-}
-
-/// Media types of request bodies.
-enum MediaType {
-    /// Whether a Content-Type value is `application/json`, with any parameters (`; charset=utf-8`).
-    static func isJSON(_ value: String) -> Bool {
-        essence(value) == "application/json"
-    }
-
-    /// The type/subtype part, lowercased, without parameters or whitespace (RFC 9110 §8.3.1).
-    static func essence(_ value: String) -> String {
-        let type = value.lowercased().split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return type.filter { $0 != " " && $0 != "\t" }
     }
 }
 

@@ -16,10 +16,4 @@ enum RequestFingerprint {
         hasher.update(CanonicalJSON.serialize(.object(body)))
         return hasher.finalize()
     }
-
-    /// The scope a key lives in: (caller, method, route template, key). NUL separates the parts; a
-    /// key is visible ASCII and a caller id has no control characters, so the parts cannot run together.
-    static func scope(caller: String, method: String, routeTemplate: String, key: String) -> String {
-        "\(caller)\u{0}\(method)\u{0}\(routeTemplate)\u{0}\(key)"
-    }
 }

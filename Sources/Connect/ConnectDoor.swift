@@ -52,15 +52,13 @@ public final class ConnectDoor: Sendable {
 
     private func handle(_ context: inout RequestContext, _ method: RPCMethod) -> HandlerResult {
         let request: ConnectRequest
-        switch ConnectRequest.read(context, messageBytesMax: messageBytesMax, nowMs: clock.wallMilliseconds()) {
+        let nowNanoseconds = clock.monotonicNanoseconds()
+        switch ConnectRequest.read(context, messageBytesMax: messageBytesMax, nowNanoseconds: nowNanoseconds) {
         case .request(let read): request = read
         case .refused(let refusal): return .respond(refusal)
         }
         do throws(RPCStatus) {
-            do throws(ServiceError) { try service.ensureReady() } catch { throw RPCStatus(error) }
-            if let deadline = request.deadlineMs, deadline <= clock.wallMilliseconds() {
-                throw RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the call started")
-            }
+            try request.deadline?.checkBeforeCall(nowNanoseconds: nowNanoseconds)
             let rpcContext = RPCContext(userID: context.headerString("x-user-id"), idempotencyKey: context.headerString("idempotency-key"),
                                         traceparent: context.traceparent(), loop: context.loopIndex)
             let call = { (bytes: UnsafeRawBufferPointer) -> Result<RPCResult, RPCStatus> in
@@ -72,15 +70,15 @@ public final class ConnectDoor: Sendable {
                 return .respond(response(.success(bytes), method, json: request.json, replayed: false))
             case .write(let command, let render):
                 guard let promise = context.deferResponse() else {
-                    throw RPCStatus(.unavailable, "SERVICE_UNAVAILABLE: too many requests in flight; retry shortly")
+                    throw RPCStatus.tooManyInFlight
                 }
-                let (json, deadlineMs) = (request.json, request.deadlineMs)
+                let (json, deadline) = (request.json, request.deadline)
                 do {
                     try service.submit(command, render: render) { [self] delivery in
                         // The JSON form and the deadline check run on the loop, not the writer.
                         promise.complete { [self] in
-                            if let deadlineMs, deadlineMs < clock.wallMilliseconds() {
-                                return ConnectDoor.error(RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the answer"))
+                            if let late = deadline?.statusForAnswer(nowNanoseconds: clock.monotonicNanoseconds()) {
+                                return ConnectDoor.error(late)
                             }
                             return response(RPCReply.result(of: delivery.reply), method, json: json, replayed: delivery.isReplay)
                         }
@@ -164,8 +162,8 @@ struct ConnectRequest: Sendable {
     let json: Bool
     /// The message when the body was compressed; nil when the body is the message.
     let decompressed: [UInt8]?
-    /// From `Connect-Timeout-Ms`, as wall-clock ms.
-    let deadlineMs: Int64?
+    /// From `Connect-Timeout-Ms`.
+    let deadline: RPCDeadline?
 
     /// Content encodings a request may use.
     static let encodings = ["gzip", "identity"]
@@ -177,8 +175,8 @@ struct ConnectRequest: Sendable {
     }
 
     /// The request, or the answer that refuses it.
-    static func read(_ context: RequestContext, messageBytesMax: Int, nowMs: Int64) -> Reading {
-        let type = context.headerString("content-type").map(mediaType) ?? ""
+    static func read(_ context: RequestContext, messageBytesMax: Int, nowNanoseconds: UInt64) -> Reading {
+        let type = context.headerString("content-type").map(MediaType.essence) ?? ""
         let json: Bool
         switch type {
         case "application/json": json = true
@@ -192,13 +190,13 @@ struct ConnectRequest: Sendable {
         if let version = context.headerString("connect-protocol-version"), version != "1" {
             return .refused(ConnectDoor.error(RPCStatus(.invalidArgument, "INVALID_REQUEST: connect-protocol-version must be 1, got \"\(version)\"")))
         }
-        var deadlineMs: Int64?
+        var deadline: RPCDeadline?
         if let timeout = context.headerString("connect-timeout-ms") {
             // Connect: a positive integer of at most 10 digits.
             guard timeout.utf8.count <= 10, let milliseconds = Int64(timeout), milliseconds >= 0 else {
                 return .refused(ConnectDoor.error(RPCStatus(.invalidArgument, "INVALID_REQUEST: connect-timeout-ms \"\(timeout)\" is not 1 to 10 digits")))
             }
-            deadlineMs = nowMs + milliseconds
+            deadline = RPCDeadline(timeoutMilliseconds: milliseconds, nowNanoseconds: nowNanoseconds)
         }
         let encoding = context.headerString("content-encoding")?.lowercased() ?? "identity"
         var decompressed: [UInt8]?
@@ -218,13 +216,7 @@ struct ConnectRequest: Sendable {
                 RPCStatus(.unimplemented, "UNIMPLEMENTED: content-encoding \"\(encoding)\" is not supported; supported: \(encodings.joined(separator: ", "))"),
                 headers: [HTTPHeader("accept-encoding", encodings.joined(separator: ", "))]))
         }
-        return .request(ConnectRequest(json: json, decompressed: decompressed, deadlineMs: deadlineMs))
-    }
-
-    /// The type/subtype of a Content-Type value, lowercased, without parameters.
-    private static func mediaType(_ value: String) -> String {
-        let type = value.lowercased().split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return type.filter { $0 != " " && $0 != "\t" }
+        return .request(ConnectRequest(json: json, decompressed: decompressed, deadline: deadline))
     }
 }
 

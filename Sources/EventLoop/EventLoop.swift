@@ -149,7 +149,7 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         ownerThreadID = Int(clinux_gettid())
         refreshClock()
         while running {
-            for service in services { service.loopWillSleep(self) }
+            willSleep()
             let count = epoll.wait(timeoutMilliseconds: sleepTimeoutMilliseconds())
             refreshClock()
             for eventIndex in 0..<count {
@@ -176,10 +176,15 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
         // A drain can end the loop in the same wake-up that answered the last requests: give the
         // services their before-sleep hook once more, so work they batch there (e.g. access log
         // lines) is not lost.
-        for service in services { service.loopWillSleep(self) }
+        willSleep()
         for listener in listeners where listener.fd >= 0 { Socket.close(listener.fd) }
         epoll.close()
         Glibc.close(wakeFD)
+    }
+
+    private func willSleep() {
+        for service in services { service.loopWillSleep(self) }
+        configuration.loopWillSleep?(index)
     }
 
     private func sleepTimeoutMilliseconds() -> Int32 {

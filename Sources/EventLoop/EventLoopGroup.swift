@@ -24,6 +24,9 @@ public struct EventLoopConfiguration: Sendable {
     public var lingerMilliseconds: Int64 = 2_000
     /// Most bytes read and discarded while lingering.
     public var lingerBytesMax: Int = 16 * 1_048_576
+    /// Runs on each loop thread (with its index) before it sleeps, once per wake-up whatever the
+    /// services (e.g. to reset that loop's database readers).
+    public var loopWillSleep: (@Sendable (Int) -> Void)?
 
     public init() {}
 }

@@ -25,6 +25,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
     /// Request bytes held across all streams (bounded by `connectionBufferBytesMax`).
     private var bufferedBytes = 0
     private var closing = false
+    /// When the bytes being handled were read: the start of the streams they open.
+    private var readNanoseconds: UInt64 = 0
     /// The route of the last stream opened here.
     private var lastRoute: GRPCRoute?
     /// The array `receive` fills, kept between reads for its storage.
@@ -49,7 +51,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
             let input = connection.input.readable
             var events: [HTTP2Event] = []
             swap(&events, &eventScratch)
-            http2.receive(input, nowNanoseconds: server.clock.monotonicNanoseconds(), into: &events)
+            readNanoseconds = server.clock.monotonicNanoseconds()
+            http2.receive(input, nowNanoseconds: readNanoseconds, into: &events)
             connection.input.consume(input.count)
             for event in events { handle(event) }
             events.removeAll(keepingCapacity: true)
@@ -61,9 +64,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
 
     func connectionDidComplete(_ connection: Connection, value: any Sendable) {
         guard let completion = value as? GRPCCompletion, let stream = streams[completion.streamID] else { return }
-        stream.waitingForWriter = false
-        if let deadline = stream.deadlineMs, deadline < server.clock.wallMilliseconds() {
-            finish(completion.streamID, .failure(RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the answer")))
+        if let late = stream.deadline?.statusForAnswer(nowNanoseconds: server.clock.monotonicNanoseconds()) {
+            finish(completion.streamID, .failure(late))
         } else {
             finish(completion.streamID, RPCReply.result(of: completion.delivery.reply).map { Optional($0) },
                    replayed: completion.delivery.isReplay)
@@ -154,7 +156,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
         var method = ""
         var path = ""
         var contentType = ""
-        let stream = GRPCStream(startNanoseconds: server.clock.monotonicNanoseconds())
+        var refusal: RPCStatus?
+        let stream = GRPCStream(startNanoseconds: readNanoseconds)
         for field in fields {
             // By length first: most fields (user-agent, te, …) then cost no string comparison.
             switch field.name.utf8.count {
@@ -165,10 +168,10 @@ final class GRPCConnectionHandler: ConnectionHandler {
             case 12 where field.name == "content-type": contentType = field.value
             case 12 where field.name == "grpc-timeout":
                 guard let timeout = GRPCWire.timeoutMilliseconds(field.value) else {
-                    stream.refusal = RPCStatus(.invalidArgument, "INVALID_REQUEST: grpc-timeout \"\(field.value)\" is malformed")
+                    refusal = RPCStatus(.invalidArgument, "INVALID_REQUEST: grpc-timeout \"\(field.value)\" is malformed")
                     continue
                 }
-                stream.deadlineMs = server.clock.wallMilliseconds() + timeout
+                stream.deadline = RPCDeadline(timeoutMilliseconds: timeout, nowNanoseconds: readNanoseconds)
             case 13 where field.name == "grpc-encoding": stream.encoding = field.value
             case 15 where field.name == "idempotency-key": stream.idempotencyKey = field.value
             default: break
@@ -205,7 +208,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
                    extra: [HeaderField(name: "grpc-accept-encoding", value: "gzip,identity")])
             return
         }
-        if let refusal = stream.refusal {
+        if let refusal {
             finish(streamID, .failure(refusal))
         }
     }
@@ -250,7 +253,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
                     finish(streamID, .failure(status))
                     return
                 case .success(let bytes):
-                    switch handler(Array(bytes)) {
+                    switch bytes.withUnsafeBytes(handler) {
                     case .success(let response):
                         if !stream.headersSent {
                             http2.sendHeaders(streamID: streamID, fields: Self.responseHeaders(replayed: false), endStream: false)
@@ -287,8 +290,10 @@ final class GRPCConnectionHandler: ConnectionHandler {
             finish(streamID, .failure(RPCStatus(.internal, "INTERNAL: a unary call needs exactly one request message")))
             return
         }
-        if let deadline = stream.deadlineMs, deadline <= server.clock.wallMilliseconds() {
-            finish(streamID, .failure(RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the call started")))
+        do throws(RPCStatus) {
+            try stream.deadline?.checkBeforeCall(nowNanoseconds: readNanoseconds)
+        } catch {
+            finish(streamID, .failure(error))
             return
         }
         let request: ArraySlice<UInt8>
@@ -302,7 +307,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         case .reservation(let method)?:
             call(method, request, streamID, stream)
         case .unary(let handler)?:
-            finish(streamID, handler(Array(request)).map { Optional($0) })
+            finish(streamID, request.withUnsafeBytes(handler).map { Optional($0) })
         case .perMessage?, nil:
             break
         }
@@ -312,7 +317,6 @@ final class GRPCConnectionHandler: ConnectionHandler {
         let context = RPCContext(userID: stream.userID, idempotencyKey: stream.idempotencyKey,
                                  traceparent: stream.traceparent, loop: connection.loop.index)
         do throws(RPCStatus) {
-            do throws(ServiceError) { try server.service.ensureReady() } catch { throw RPCStatus(error) }
             let result = try request.withUnsafeBytes { bytes in Result { () throws(RPCStatus) in try method.call(.proto(bytes), context) } }.get()
             switch result {
             case .message(let bytes):
@@ -320,14 +324,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
             case .write(let command, let render):
                 let loop = connection.loop
                 guard loop.reserveCompletion() else {
-                    throw RPCStatus(.unavailable, "SERVICE_UNAVAILABLE: too many requests in flight; retry shortly")
+                    throw RPCStatus.tooManyInFlight
                 }
                 let token = connection.token
                 do {
                     try server.service.submit(command, render: render) { delivery in
                         loop.complete(token, with: GRPCCompletion(streamID: streamID, delivery: delivery), reserved: true)
                     }
-                    stream.waitingForWriter = true
                 } catch {
                     loop.releaseReservation()
                     throw RPCStatus(error)
@@ -343,11 +346,16 @@ final class GRPCConnectionHandler: ConnectionHandler {
         guard encoding == "gzip" else {
             return .failure(RPCStatus(.internal, "INTERNAL: a compressed message without grpc-encoding"))
         }
-        do {
-            return .success(try Inflate.gunzip(Array(message.bytes), maxOutputBytes: server.configuration.messageBytesMax)[...])
-        } catch .outputTooLarge {
-            return .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: the message decompresses to more than \(server.configuration.messageBytesMax) bytes"))
-        } catch {
+        let limit = server.configuration.messageBytesMax
+        let inflated = message.bytes.withUnsafeBytes { bytes in
+            Result { () throws(InflateError) in try Inflate.gunzip(bytes, maxOutputBytes: limit) }
+        }
+        switch inflated {
+        case .success(let bytes):
+            return .success(bytes[...])
+        case .failure(.outputTooLarge):
+            return .failure(RPCStatus(.resourceExhausted, "RESOURCE_EXHAUSTED: the message decompresses to more than \(limit) bytes"))
+        case .failure(let error):
             return .failure(RPCStatus(.internal, "INTERNAL: the gzip message cannot be decompressed (\(error))"))
         }
     }
@@ -405,18 +413,16 @@ final class GRPCConnectionHandler: ConnectionHandler {
 final class GRPCStream {
     /// What answers the call, once its path is known to be served.
     var route: GRPCRoute?
-    var deadlineMs: Int64?
+    var deadline: RPCDeadline?
     var encoding: String?
     var userID: String?
     var idempotencyKey: String?
     var traceparent: String?
-    var refusal: RPCStatus?
     /// Request bytes received and not yet taken as messages.
     var buffer: [UInt8] = []
     var headersSent = false
     var answered = false
     var requestEnded = false
-    var waitingForWriter = false
     let startNanoseconds: UInt64
 
     init(startNanoseconds: UInt64) {

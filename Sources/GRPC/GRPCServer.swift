@@ -27,7 +27,7 @@ public struct GRPCConfiguration: Sendable {
 /// Methods served besides the reservation service, by path: unary ones (health) answer one
 /// message; streaming ones (reflection) answer each request message with one response message.
 public struct GRPCExtraMethods: Sendable {
-    public typealias Handler = @Sendable ([UInt8]) -> Result<[UInt8], RPCStatus>
+    public typealias Handler = @Sendable (UnsafeRawBufferPointer) -> Result<[UInt8], RPCStatus>
     public var unary: [String: Handler] = [:]
     public var perMessage: [String: Handler] = [:]
 
@@ -43,55 +43,43 @@ public final class GRPCServer: EventLoopService {
     let configuration: GRPCConfiguration
     let clock: any Clock
     let metrics: GRPCMetrics?
-    private let sleepHook: (@Sendable (Int) -> Void)?
     private let routeTables: [RouteTable]
 
-    /// The routes one loop has used, by path.
+    /// One loop's routes by path: every served path, each with that loop's metric series.
     private final class RouteTable: @unchecked Sendable {  // element i of `routeTables` is used only on loop i's thread
-        var routes: [String: GRPCRoute] = [:]
+        let routes: [String: GRPCRoute]
+        init(_ routes: [String: GRPCRoute]) { self.routes = routes }
     }
 
-    /// - Parameter loopWillSleep: runs on each loop thread (with its index) before it sleeps.
     public init(rpc: ReservationRPC, service: ReservationService, extra: GRPCExtraMethods, configuration: GRPCConfiguration,
-                loopCount: Int, registry: MetricsRegistry?, clock: any Clock = SystemClock(),
-                loopWillSleep: (@Sendable (Int) -> Void)? = nil) {
+                loopCount: Int, registry: MetricsRegistry?, clock: any Clock = SystemClock()) {
         self.rpc = rpc
         self.service = service
         self.extra = extra
         self.configuration = configuration
         self.clock = clock
-        self.metrics = registry.map { GRPCMetrics(registry: $0) }
-        self.sleepHook = loopWillSleep
-        routeTables = (0..<loopCount).map { _ in RouteTable() }
+        let metrics = registry.map { GRPCMetrics(registry: $0) }
+        self.metrics = metrics
+        var calls: [(String, GRPCRoute.Call)] = rpc.methods.map { ("/\($0.serviceName)/\($0.name)", .reservation($0)) }
+        calls += extra.unary.map { ($0.key, .unary($0.value)) }
+        calls += extra.perMessage.map { ($0.key, .perMessage($0.value)) }
+        routeTables = (0..<loopCount).map { _ in
+            RouteTable(Dictionary(calls.map { path, call in (path, GRPCRoute(path: path, call: call, metrics: metrics)) },
+                                  uniquingKeysWith: { first, _ in first }))
+        }
     }
 
     /// The method served at `path`, with its metric series, as loop `loop` knows it; nil when
-    /// nothing is served there. Routes exist only for served paths, so the table stays bounded.
+    /// nothing is served there.
     func route(_ path: String, loop: Int) -> GRPCRoute? {
-        let table = routeTables[loop]
-        if let route = table.routes[path] { return route }
-        let call: GRPCRoute.Call
-        if let method = rpc.method(path) {
-            call = .reservation(method)
-        } else if let handler = extra.unary[path] {
-            call = .unary(handler)
-        } else if let handler = extra.perMessage[path] {
-            call = .perMessage(handler)
-        } else {
-            return nil
-        }
-        let route = GRPCRoute(path: path, call: call, metrics: metrics)
-        table.routes[path] = route
-        return route
+        routeTables[loop].routes[path]
     }
 
     public func makeHandler(for connection: Connection) -> ConnectionHandler {
         GRPCConnectionHandler(server: self, connection: connection)
     }
 
-    public func loopWillSleep(_ loop: EventLoop) {
-        sleepHook?(loop.index)
-    }
+    public func loopWillSleep(_ loop: EventLoop) {}
 }
 
 /// The gRPC series, with the names gRPC users know (grpc-ecosystem/go-grpc-prometheus). Label
@@ -166,10 +154,10 @@ final class GRPCRoute {
         histogram.observe(shard: shard, seconds: seconds)
     }
 
-    /// `/pkg.Service/Method` → (`pkg.Service`, `Method`); an unknown path keeps a bounded label.
+    /// `/pkg.Service/Method` → (`pkg.Service`, `Method`) (served paths all have this shape).
     static func split(_ path: String) -> (String, String) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].utf8.count <= 128, parts[1].utf8.count <= 64 else { return ("unknown", "unknown") }
+        guard parts.count == 2 else { return ("unknown", "unknown") }
         return (String(parts[0]), String(parts[1]))
     }
 }

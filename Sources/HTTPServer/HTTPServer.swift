@@ -27,12 +27,9 @@ public final class HTTPServer: EventLoopService {
     /// The smallest body limit of any route: a declared body up to this size needs no route lookup.
     let bodyBytesCheckedAbove: Int
     private let loopStates: [LoopState]
-    private let sleepHook: (@Sendable (Int) -> Void)?
     let observability: HTTPObservability?
 
-    /// - Parameter loopWillSleep: runs on each loop thread (with its index) before it sleeps.
-    public init(router: Router, configuration: HTTPServerConfiguration, loopCount: Int, observability: HTTPObservability? = nil,
-                loopWillSleep: (@Sendable (Int) -> Void)? = nil) {
+    public init(router: Router, configuration: HTTPServerConfiguration, loopCount: Int, observability: HTTPObservability? = nil) {
         self.router = router
         self.configuration = configuration
         var limits = configuration.limits
@@ -42,7 +39,6 @@ public final class HTTPServer: EventLoopService {
         self.bodyBytesCheckedAbove = min(configuration.limits.bodyBytesMax, routeLimits.min() ?? Int.max)
         self.observability = observability
         self.loopStates = (0..<loopCount).map { _ in LoopState() }
-        self.sleepHook = loopWillSleep
     }
 
     /// The largest body `route` takes.
@@ -67,6 +63,5 @@ public final class HTTPServer: EventLoopService {
             log.enqueue(state.observability.pendingLines)
             state.observability.pendingLines.removeAll(keepingCapacity: true)
         }
-        sleepHook?(loop.index)
     }
 }

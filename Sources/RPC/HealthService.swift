@@ -38,13 +38,7 @@ public final class HealthService: Sendable {
     /// `check` on a request in the binary encoding, answered in the binary encoding; throws
     /// INVALID_ARGUMENT for bytes that are not a request.
     public func check(message bytes: UnsafeRawBufferPointer, limits: ProtoLimits = .default) throws(RPCStatus) -> [UInt8] {
-        let request: GRPCHealthV1.HealthCheckRequest
-        do throws(ProtoError) {
-            request = try GRPCHealthV1.HealthCheckRequest(serializedBytes: bytes, limits: limits)
-        } catch {
-            throw RPCStatus.malformed(error)
-        }
-        return try check(request).serializedBytes()
+        try check(RPCPayload.proto(bytes).decode(GRPCHealthV1.HealthCheckRequest.self, limits: limits)).serializedBytes()
     }
 
     /// `Check` as an `RPCMethod`, for a door that routes methods by path (binary or JSON requests).
@@ -53,16 +47,7 @@ public final class HealthService: Sendable {
         return RPCMethod(
             serviceName: Self.serviceName, name: "Check", canonicalName: canonicalName,
             call: { [self] payload, _ throws(RPCStatus) in
-                let request: GRPCHealthV1.HealthCheckRequest
-                do throws(ProtoError) {
-                    switch payload {
-                    case .proto(let bytes): request = try GRPCHealthV1.HealthCheckRequest(serializedBytes: bytes, limits: limits)
-                    case .json(let bytes): request = try GRPCHealthV1.HealthCheckRequest(jsonBytes: bytes, limits: limits)
-                    }
-                } catch {
-                    throw RPCStatus.malformed(error)
-                }
-                return .message(try check(request).serializedBytes())
+                .message(try check(payload.decode(GRPCHealthV1.HealthCheckRequest.self, limits: limits)).serializedBytes())
             },
             responseJSON: { bytes throws(ProtoError) in try GRPCHealthV1.HealthCheckResponse(serializedBytes: bytes).jsonBytes() })
     }

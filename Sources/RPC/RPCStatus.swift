@@ -103,6 +103,9 @@ public struct RPCStatus: Error, Sendable, Equatable {
         RPCStatus(ServiceError.invalid([FieldProblem(field: "request", problem: error.message)]))
     }
 
+    /// A call that could not be admitted: its loop has no room left for a late answer.
+    public static let tooManyInFlight = RPCStatus(.unavailable, "SERVICE_UNAVAILABLE: too many requests in flight; retry shortly")
+
     /// `google.rpc.Status` with this code, message and details.
     public var googleStatus: GoogleRPC.Status {
         var status = GoogleRPC.Status()
@@ -119,5 +122,41 @@ public struct RPCStatus: Error, Sendable, Equatable {
     public init?(serializedBytes bytes: [UInt8]) {
         guard let status = try? GoogleRPC.Status(serializedBytes: bytes) else { return nil }
         self.init(RPCCode(rawValue: status.code), status.message, details: status.details)
+    }
+}
+
+/// A call's deadline (`grpc-timeout`, `Connect-Timeout-Ms`), kept on the monotonic clock so that a
+/// step of the wall clock neither expires nor stretches calls in flight.
+public struct RPCDeadline: Sendable {
+    private let atNanoseconds: UInt64
+
+    public init(timeoutMilliseconds: Int64, nowNanoseconds: UInt64) {
+        atNanoseconds = nowNanoseconds &+ UInt64(clamping: timeoutMilliseconds) &* 1_000_000
+    }
+
+    /// Throws DEADLINE_EXCEEDED when the deadline has come before the call starts.
+    public func checkBeforeCall(nowNanoseconds: UInt64) throws(RPCStatus) {
+        if atNanoseconds <= nowNanoseconds {
+            throw RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the call started")
+        }
+    }
+
+    /// DEADLINE_EXCEEDED when the answer came after the deadline, else nil.
+    public func statusForAnswer(nowNanoseconds: UInt64) -> RPCStatus? {
+        atNanoseconds < nowNanoseconds ? RPCStatus(.deadlineExceeded, "DEADLINE_EXCEEDED: the deadline passed before the answer") : nil
+    }
+}
+
+extension RPCPayload {
+    /// The request message, or INVALID_ARGUMENT for bytes that are not one.
+    public func decode<Message: ProtoMessage>(_: Message.Type, limits: ProtoLimits) throws(RPCStatus) -> Message {
+        do throws(ProtoError) {
+            switch self {
+            case .proto(let bytes): return try Message(serializedBytes: bytes, limits: limits)
+            case .json(let bytes): return try Message(jsonBytes: bytes, limits: limits)
+            }
+        } catch {
+            throw RPCStatus.malformed(error)
+        }
     }
 }

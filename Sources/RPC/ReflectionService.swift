@@ -55,12 +55,7 @@ public final class ReflectionService: Sendable {
     public func respond<Package: GRPCReflectionPackage>(
         toMessage bytes: UnsafeRawBufferPointer, in package: Package.Type = GRPCReflectionV1.self, limits: ProtoLimits = .default
     ) throws(RPCStatus) -> [UInt8] {
-        let request: GRPCReflection.ServerReflectionRequest<Package>
-        do throws(ProtoError) {
-            request = try GRPCReflection.ServerReflectionRequest<Package>(serializedBytes: bytes, limits: limits)
-        } catch {
-            throw RPCStatus.malformed(error)
-        }
+        let request = try RPCPayload.proto(bytes).decode(GRPCReflection.ServerReflectionRequest<Package>.self, limits: limits)
         return respond(to: request).serializedBytes()
     }
 

@@ -85,7 +85,8 @@ public final class ReservationRPC: Sendable {
     public static let canonicalServiceName = serviceNames[0]
 
     let service: ReservationService
-    let limits: ProtoLimits
+    /// The decoding limits of every request message (`--rpc-message-bytes-max`).
+    public let limits: ProtoLimits
     /// Every method by `/<service>/<method>`.
     private let table: [String: RPCMethod]
 
@@ -110,7 +111,7 @@ public final class ReservationRPC: Sendable {
     // MARK: Methods
 
     private static func methods(service: ReservationService, serviceName: String, limits: ProtoLimits) -> [RPCMethod] {
-        let make = MethodFactory(serviceName: serviceName, limits: limits)
+        let make = MethodFactory(service: service, serviceName: serviceName, limits: limits)
         return [
             make.method("CreateReservation", returning: ReservationV1.CreateReservationResponse.self) { (request: ReservationV1.CreateReservationRequest, context, call) throws(ServiceError) in
                 let input = HoldInput(eventID: request.eventID, quantity: Int(request.quantity), seatIDs: request.seatIDs,
@@ -219,15 +220,17 @@ struct CallParts {
 
     /// The service's call context; the key is the request's `idempotency_key`, else the metadata's.
     func context(caller: Caller, key: String) -> CallContext {
+        let claimed = key.nonEmpty ?? context.idempotencyKey
         let idempotency = IdempotencyRequest(
-            key: key.nonEmpty ?? context.idempotencyKey, field: key.isEmpty && context.idempotencyKey != nil ? "idempotency-key" : "idempotency_key",
-            operation: canonicalName, fingerprint: fingerprint())
+            key: claimed, field: key.isEmpty && context.idempotencyKey != nil ? "idempotency-key" : "idempotency_key",
+            operation: canonicalName, fingerprint: claimed == nil ? [] : fingerprint())
         return CallContext(caller: caller, traceparent: context.traceparent, idempotency: idempotency)
     }
 }
 
 /// Builds type-erased methods from typed bodies.
 struct MethodFactory {
+    let service: ReservationService
     let serviceName: String
     let limits: ProtoLimits
 
@@ -242,20 +245,14 @@ struct MethodFactory {
         _ name: String, returning: Response.Type,
         _ body: @escaping @Sendable (Request, RPCContext, CallParts) throws(ServiceError) -> Step<Response>
     ) -> RPCMethod {
-        let limits = self.limits
+        let (service, limits) = (self.service, self.limits)
         let canonicalName = "/\(ReservationRPC.canonicalServiceName)/\(name)"
         return RPCMethod(
             serviceName: serviceName, name: name, canonicalName: canonicalName,
             call: { payload, context throws(RPCStatus) in
-                let request: Request
-                do throws(ProtoError) {
-                    switch payload {
-                    case .proto(let bytes): request = try Request(serializedBytes: bytes, limits: limits)
-                    case .json(let bytes): request = try Request(jsonBytes: bytes, limits: limits)
-                    }
-                } catch {
-                    throw RPCStatus.malformed(error)
-                }
+                // Refused while starting or draining before the request is even read, for every door.
+                do throws(ServiceError) { try service.ensureReady() } catch { throw RPCStatus(error) }
+                let request = try payload.decode(Request.self, limits: limits)
                 // RPC.md: SHA-256 over the deterministic encoding with the key cleared, so JSON,
                 // binary and gRPC calls of one method share it.
                 let parts = CallParts(context: context, canonicalName: canonicalName) {

@@ -129,15 +129,12 @@ final class Application: Sendable {
             registry: registry, log: configuration.accessLogSampleRate > 0 && log.enabled(.info) ? log : nil,
             accessLogSampleRate: configuration.accessLogSampleRate)
         let server = HTTPServer(router: router, configuration: configuration.http, loopCount: configuration.threadCount,
-                                observability: observability) { loop in
-            readers[loop].resetStatements()
-        }
-        let grpc = GRPCServer(rpc: rpc, service: service, extra: grpcExtras(readiness: readiness), configuration: configuration.grpc,
-                              loopCount: configuration.threadCount,
-                              registry: registry, clock: clock) { loop in
-            readers[loop].resetStatements()
-        }
+                                observability: observability)
+        let grpc = GRPCServer(rpc: rpc, service: service, extra: grpcExtras(readiness: readiness, limits: rpc.limits), configuration: configuration.grpc,
+                              loopCount: configuration.threadCount, registry: registry, clock: clock)
         var loopConfiguration = EventLoopConfiguration()
+        // Both ports read through the loop's reader: reset its statements once per wake-up.
+        loopConfiguration.loopWillSleep = { loop in readers[loop].resetStatements() }
         loopConfiguration.host = configuration.host
         loopConfiguration.port = configuration.port
         loopConfiguration.threadCount = configuration.threadCount
@@ -180,21 +177,17 @@ final class Application: Sendable {
 
     /// The gRPC port's methods besides the reservation service: health (SERVING once ready) and
     /// server reflection, v1 and v1alpha.
-    private func grpcExtras(readiness: Readiness) -> GRPCExtraMethods {
+    private func grpcExtras(readiness: Readiness, limits: ProtoLimits) -> GRPCExtraMethods {
         let health = HealthService { readiness.isReady }
         let reflection = ReflectionService()
-        let messageBytesMax = configuration.rpcMessageBytesMax
         var extra = GRPCExtraMethods()
-        extra.unary[HealthService.checkPath] = { bytes in
-            bytes.withUnsafeBytes { raw in Result { () throws(RPCStatus) in try health.check(message: raw) } }
-        }
+        extra.unary[HealthService.checkPath] = { raw in Result { () throws(RPCStatus) in try health.check(message: raw, limits: limits) } }
         extra.unary[HealthService.watchPath] = { _ in .failure(HealthService.watchStatus) }
-        let limits = ProtoLimits(messageBytesMax: messageBytesMax, nestingDepthMax: ProtoLimits.default.nestingDepthMax)
-        extra.perMessage[ReflectionService.infoPath] = { bytes in
-            bytes.withUnsafeBytes { raw in Result { () throws(RPCStatus) in try reflection.respond(toMessage: raw, in: GRPCReflectionV1.self, limits: limits) } }
+        extra.perMessage[ReflectionService.infoPath] = { raw in
+            Result { () throws(RPCStatus) in try reflection.respond(toMessage: raw, in: GRPCReflectionV1.self, limits: limits) }
         }
-        extra.perMessage[ReflectionService.infoPathV1Alpha] = { bytes in
-            bytes.withUnsafeBytes { raw in Result { () throws(RPCStatus) in try reflection.respond(toMessage: raw, in: GRPCReflectionV1Alpha.self, limits: limits) } }
+        extra.perMessage[ReflectionService.infoPathV1Alpha] = { raw in
+            Result { () throws(RPCStatus) in try reflection.respond(toMessage: raw, in: GRPCReflectionV1Alpha.self, limits: limits) }
         }
         return extra
     }

@@ -32,8 +32,9 @@ struct Configuration: Sendable {
     var expiryTickMilliseconds: Int64 = 10
     var idempotencyKeysMax = 1_000_000
     /// Largest RPC request message (Connect and gRPC), after decompression.
-    var rpcMessageBytesMax = 4 * 1_048_576 {
-        didSet { grpc.messageBytesMax = rpcMessageBytesMax }
+    var rpcMessageBytesMax: Int {
+        get { grpc.messageBytesMax }
+        set { grpc.messageBytesMax = newValue }
     }
 
     /// Cross-checks how the limits relate; returns a message for the first problem.

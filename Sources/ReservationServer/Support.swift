@@ -1,15 +1,7 @@
-import Foundation
 import Logging
 import Reservations
 import Storage
 import Synchronization
-
-/// A string set once by one thread and read by another.
-final class StartupResult: Sendable {
-    private let text = Mutex<String?>(nil)
-    func set(_ value: String) { text.withLock { $0 = value } }
-    var value: String? { text.withLock { $0 } }
-}
 
 /// A loop's inventory reader, opened on first use on that loop's thread: the database file may not
 /// be in WAL mode until the writer's start-up has run, and a connection belongs to one thread.

@@ -32,10 +32,9 @@ final class APIHarness {
         var routes = RouterBuilder()
         HealthRoutes.register(on: &routes, readiness: readiness)
         api.register(on: &routes)
-        let server = HTTPServer(router: try routes.build(), configuration: HTTPServerConfiguration(), loopCount: threads) { loop in
-            readers[loop].resetStatements()
-        }
+        let server = HTTPServer(router: try routes.build(), configuration: HTTPServerConfiguration(), loopCount: threads)
         var loops = EventLoopConfiguration()
+        loops.loopWillSleep = { loop in readers[loop].resetStatements() }
         loops.host = "127.0.0.1"
         loops.port = 0
         loops.threadCount = threads

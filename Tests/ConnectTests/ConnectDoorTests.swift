@@ -35,10 +35,9 @@ private final class ConnectHarness {
         var routes = RouterBuilder()
         ConnectDoor(rpc: ReservationRPC(service: service, messageBytesMax: messageBytesMax), service: service,
                     messageBytesMax: messageBytesMax).register(on: &routes)
-        let server = HTTPServer(router: try routes.build(), configuration: HTTPServerConfiguration(), loopCount: 1) { loop in
-            readers[loop].resetStatements()
-        }
+        let server = HTTPServer(router: try routes.build(), configuration: HTTPServerConfiguration(), loopCount: 1)
         var loops = EventLoopConfiguration()
+        loops.loopWillSleep = { loop in readers[loop].resetStatements() }
         loops.host = "127.0.0.1"
         loops.port = 0
         loops.threadCount = 1
