@@ -363,36 +363,9 @@ private struct Reader {
                 i += 1
                 continue
             }
-            guard let length = validUTF8SequenceLength(at: i) else { throw JSONError(.invalidUTF8, at: i) }
+            guard let length = UTF8Validation.sequenceLength(input, at: i) else { throw JSONError(.invalidUTF8, at: i) }
             i += length
         }
-    }
-
-    /// Length of the well-formed multi-byte UTF-8 sequence at `at`, or nil.
-    ///
-    /// Follows the well-formed byte sequence table of RFC 3629 §4: the restricted
-    /// second-byte ranges after E0, ED, F0 and F4 exclude overlong forms, UTF-16
-    /// surrogates and code points above U+10FFFF.
-    @inline(__always)
-    func validUTF8SequenceLength(at offset: Int) -> Int? {
-        let lead = input[offset]
-        let length: Int
-        var secondLow: UInt8 = 0x80, secondHigh: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; secondLow = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; secondHigh = 0x9F
-        case 0xF0: length = 4; secondLow = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; secondHigh = 0x8F
-        default: return nil  // 80-BF (stray continuation), C0-C1 (overlong), F5-FF
-        }
-        guard offset + length <= input.count else { return nil }
-        let second = input[offset + 1]
-        guard second >= secondLow && second <= secondHigh else { return nil }
-        for k in 2..<length where input[offset + k] & 0xC0 != 0x80 { return nil }
-        return length
     }
 
     /// Decodes the escape at `i` (a backslash) into `scratch` (RFC 8259 §7).

@@ -42,11 +42,6 @@ extension ProtoMessage {
         return writer.bytes
     }
 
-    /// Appends the binary encoding to `writer`.
-    public func serialize(into writer: inout ProtoWriter) {
-        encodeFields(to: &writer)
-    }
-
     /// Decodes the binary encoding. Unknown fields are skipped (and dropped); a known field
     /// arriving with the wrong wire type is an error.
     public init(serializedBytes: UnsafeRawBufferPointer, limits: ProtoLimits = .default) throws(ProtoError) {
@@ -175,9 +170,7 @@ extension ProtoMessage {
 /// and decode) then fetches a type's schema as one reference, where a struct would make the
 /// runtime look up `ProtoSchema<Self>`'s metadata, under a lock, on every call.
 public final class ProtoSchema<Message: ProtoMessage>: Sendable {
-    /// The fields in field-number order.
-    public let fields: [ProtoField<Message>]
-    /// The same fields in the form the codec runs on.
+    /// The fields, in field-number order, in the form the codec runs on.
     let table: FieldTable
     /// Replaces the object form for well-known types that have their own JSON form.
     let customJSON: CustomJSON<Message>?
@@ -192,7 +185,6 @@ public final class ProtoSchema<Message: ProtoMessage>: Sendable {
         for (previous, next) in zip(fields, fields.dropFirst()) {
             precondition(previous.number < next.number, "\(Message.protoName): fields must be in ascending number order")
         }
-        self.fields = fields
         table = FieldTable(fields.map(\.entry))
         self.customJSON = customJSON
     }

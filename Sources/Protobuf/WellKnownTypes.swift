@@ -68,23 +68,9 @@ extension GoogleProtobuf.Timestamp {
     /// this writer cannot fail, and the server only makes valid ones).
     public var rfc3339: String {
         let seconds = min(max(seconds, Self.secondsMin), Self.secondsMax)
-        let nanos = Int64(min(max(nanos, 0), 999_999_999))
         var bytes: [UInt8] = []
         bytes.reserveCapacity(30)
-        RFC3339.append(milliseconds: seconds * 1000, to: &bytes)
-        bytes.removeLast(5)  // ".000Z"
-        if nanos != 0 {
-            bytes.append(UInt8(ascii: "."))
-            let (digits, value): (Int, Int64) =
-                nanos % 1_000_000 == 0 ? (3, nanos / 1_000_000) : nanos % 1000 == 0 ? (6, nanos / 1000) : (9, nanos)
-            var divisor: Int64 = 1
-            for _ in 1..<digits { divisor *= 10 }
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                divisor /= 10
-            }
-        }
-        bytes.append(UInt8(ascii: "Z"))
+        RFC3339.append(seconds: seconds, nanoseconds: Int64(nanos), to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -156,43 +142,16 @@ extension GoogleProtobuf.Timestamp {
         }
         guard index == bytes.count else { throw fail("unexpected text after the time zone") }
 
-        guard month >= 1 && month <= 12 else { throw fail("month out of range") }
-        guard day >= 1 && day <= Self.daysInMonth(year: year, month: month) else { throw fail("day out of range") }
         // Leap seconds (60) cannot be represented: Timestamp uses smeared time.
-        guard hour <= 23 && minute <= 59 && second <= 59 else { throw fail("time of day out of range") }
+        guard let local = RFC3339.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) else {
+            throw fail("date or time of day out of range")
+        }
         // The local time minus its offset from UTC is the UTC time.
-        let seconds = Self.daysSinceEpoch(year: year, month: month, day: day) * 86_400
-            + hour * 3600 + minute * 60 + second - offsetSeconds
+        let seconds = local - offsetSeconds
         guard seconds >= Self.secondsMin && seconds <= Self.secondsMax else {
             throw fail("outside 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z")
         }
         self.init(seconds: seconds, nanos: Int32(nanos))
-    }
-
-    private static func daysInMonth(year: Int64, month: Int64) -> Int64 {
-        switch month {
-        case 2:
-            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-            return leap ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days from 1970-01-01 to a proleptic Gregorian date in years 0000...9999.
-    ///
-    /// Counts years from March, so that the leap day ends each counted year: then the days
-    /// before a month follow the fixed 31/30 pattern (153 days per five months), and the leap
-    /// days before a year are year/4 - year/100 + year/400. 719,468 days separate 0000-03-01
-    /// from 1970-01-01.
-    private static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let marchYear = month <= 2 ? year - 1 : year
-        let monthFromMarch = month <= 2 ? month + 9 : month - 3
-        let dayOfYear = (153 * monthFromMarch + 2) / 5 + day - 1
-        // marchYear is at least -1 (January 0000); shift by 400 years to keep the divisions non-negative.
-        let shiftedYear = marchYear + 400
-        let daysBeforeYear = 365 * shiftedYear + shiftedYear / 4 - shiftedYear / 100 + shiftedYear / 400
-        return daysBeforeYear + dayOfYear - 146_097 - 719_468
     }
 }
 

@@ -1,3 +1,5 @@
+import JSON
+
 /// The six wire types of the protobuf binary encoding ("Message Structure" in the encoding spec).
 public enum ProtoWireType: UInt8, Sendable, CustomStringConvertible {
     /// int32, int64, uint32, uint64, sint32, sint64, bool, enum.
@@ -83,22 +85,10 @@ public struct ProtoReader {
         return (Int32(number), wireType)
     }
 
-    /// Reads 4 little-endian bytes (I32).
-    public mutating func readFixed32() throws(ProtoError) -> UInt32 {
-        guard let base, end - offset >= 4 else { throw ProtoError(.truncated) }
-        var value: UInt32 = 0
-        for index in 0..<4 { value |= UInt32(base[offset + index]) << (8 * UInt32(index)) }
-        offset += 4
-        return value
-    }
-
-    /// Reads 8 little-endian bytes (I64).
-    public mutating func readFixed64() throws(ProtoError) -> UInt64 {
-        guard let base, end - offset >= 8 else { throw ProtoError(.truncated) }
-        var value: UInt64 = 0
-        for index in 0..<8 { value |= UInt64(base[offset + index]) << (8 * UInt64(index)) }
-        offset += 8
-        return value
+    /// Steps over `count` bytes that must be there (an I32 or I64 value no message here declares).
+    private mutating func skip(_ count: Int) throws(ProtoError) {
+        guard end - offset >= count else { throw ProtoError(.truncated) }
+        offset += count
     }
 
     /// Reads a LEN field's length and checks that the bytes are there.
@@ -122,7 +112,7 @@ public struct ProtoReader {
         if bytes.isEmpty { return "" }
         // Checked here rather than with String(validating:), whose generic path costs more than
         // the rest of decoding a short string; valid input then decodes without repairs.
-        guard isValidUTF8(bytes) else { throw ProtoError(.invalidUTF8) }
+        guard UTF8Validation.isWellFormed(bytes) else { throw ProtoError(.invalidUTF8) }
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -130,9 +120,9 @@ public struct ProtoReader {
     public mutating func skipField(_ wireType: ProtoWireType) throws(ProtoError) {
         switch wireType {
         case .varint: _ = try readVarint()
-        case .i64: _ = try readFixed64()
+        case .i64: try skip(8)
         case .len: offset += try readLength()
-        case .i32: _ = try readFixed32()
+        case .i32: try skip(4)
         case .sgroup, .egroup: throw ProtoError(.groupNotSupported)
         }
     }
@@ -196,16 +186,6 @@ public struct ProtoWriter: Sendable {
         writeVarint(UInt64(UInt32(number)) << 3 | UInt64(wireType.rawValue))
     }
 
-    /// Writes 4 little-endian bytes.
-    public mutating func writeFixed32(_ value: UInt32) {
-        for index in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(index)))) }
-    }
-
-    /// Writes 8 little-endian bytes.
-    public mutating func writeFixed64(_ value: UInt64) {
-        for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
-    }
-
     /// Writes a length and then the bytes.
     public mutating func writeLengthDelimited(_ payload: [UInt8]) {
         writeVarint(UInt64(payload.count))
@@ -246,45 +226,4 @@ public struct ProtoWriter: Sendable {
             remaining >>= 7
         }
     }
-}
-
-/// Whether `bytes` is well-formed UTF-8 (RFC 3629 §4): no overlong forms, no encoded surrogates
-/// (U+D800–U+DFFF), nothing above U+10FFFF, no truncated sequences.
-func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    @inline(__always) func isContinuation(_ byte: UInt8) -> Bool { byte & 0xC0 == 0x80 }
-    var index = 0
-    let count = bytes.count
-    while index < count {
-        let lead = bytes[index]
-        if lead < 0x80 {
-            index += 1
-        } else if lead < 0xC2 {
-            // A continuation byte, or C0/C1, which only start overlong two-byte forms.
-            return false
-        } else if lead < 0xE0 {
-            guard index + 1 < count, isContinuation(bytes[index + 1]) else { return false }
-            index += 2
-        } else if lead < 0xF0 {
-            guard index + 2 < count else { return false }
-            let second = bytes[index + 1]
-            // E0 needs A0 or more (else overlong); ED at most 9F (else a surrogate).
-            let low: UInt8 = lead == 0xE0 ? 0xA0 : 0x80
-            let high: UInt8 = lead == 0xED ? 0x9F : 0xBF
-            guard second >= low && second <= high, isContinuation(bytes[index + 2]) else { return false }
-            index += 3
-        } else if lead < 0xF5 {
-            guard index + 3 < count else { return false }
-            let second = bytes[index + 1]
-            // F0 needs 90 or more (else overlong); F4 at most 8F (else above U+10FFFF).
-            let low: UInt8 = lead == 0xF0 ? 0x90 : 0x80
-            let high: UInt8 = lead == 0xF4 ? 0x8F : 0xBF
-            guard second >= low && second <= high, isContinuation(bytes[index + 2]), isContinuation(bytes[index + 3]) else {
-                return false
-            }
-            index += 4
-        } else {
-            return false
-        }
-    }
-    return true
 }

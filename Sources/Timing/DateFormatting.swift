@@ -43,6 +43,30 @@ struct CivilTime {
         // January and February belong to the March-based year that started in the previous calendar year.
         year = cycle * 400 + yearOfCycle + (month <= 2 ? 1 : 0)
     }
+
+    /// Days in `month` (1–12) of proleptic Gregorian `year`.
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2:
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+            return leap ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days from 1970-01-01 to a proleptic Gregorian date in years 0000...9999: the inverse of the
+    /// split in `init`, with the same March-based years (153 days per five months; the leap days
+    /// before a year are year/4 - year/100 + year/400).
+    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let marchYear = month <= 2 ? year - 1 : year
+        let monthFromMarch = month <= 2 ? month + 9 : month - 3
+        let dayOfYear = (153 * monthFromMarch + 2) / 5 + day - 1
+        // marchYear is at least -1 (January 0000); shift by 400 years to keep the divisions non-negative.
+        let shiftedYear = marchYear + 400
+        let daysBeforeYear = 365 * shiftedYear + shiftedYear / 4 - shiftedYear / 100 + shiftedYear / 400
+        return daysBeforeYear + dayOfYear - 146_097 - 719_468
+    }
 }
 
 /// Integer division rounding towards minus infinity, so dates before 1970 land on the right day.
@@ -93,6 +117,43 @@ public enum RFC3339 {
         let latest = CivilTime.latestSeconds * 1000 + 999
         let clamped = min(max(milliseconds, earliest), latest)
         let seconds = floorDivide(clamped, 1000)
+        appendDateTime(seconds: seconds, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        bytes.appendPadded(clamped - seconds * 1000, digits: 3)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends `seconds` (clamped to years 0000...9999) and `nanoseconds` (0–999,999,999) with
+    /// the fewest of 0, 3, 6 or 9 fraction digits that show them exactly (the proto3 JSON form of
+    /// a Timestamp).
+    public static func append(seconds: Int64, nanoseconds: Int64, to bytes: inout [UInt8]) {
+        appendDateTime(seconds: min(max(seconds, CivilTime.earliestSeconds), CivilTime.latestSeconds), to: &bytes)
+        let nanoseconds = min(max(nanoseconds, 0), 999_999_999)
+        if nanoseconds != 0 {
+            bytes.append(UInt8(ascii: "."))
+            if nanoseconds % 1_000_000 == 0 {
+                bytes.appendPadded(nanoseconds / 1_000_000, digits: 3)
+            } else if nanoseconds % 1000 == 0 {
+                bytes.appendPadded(nanoseconds / 1000, digits: 6)
+            } else {
+                bytes.appendPadded(nanoseconds, digits: 9)
+            }
+        }
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Seconds since 1970-01-01 of a UTC date and time (the inverse of the formatting above), or
+    /// nil for a day the month does not have or a time of day out of range (no leap seconds).
+    public static func seconds(year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64) -> Int64? {
+        guard (0...9999).contains(year), (1...12).contains(month), day >= 1,
+              day <= CivilTime.daysInMonth(year: year, month: month),
+              hour <= 23, minute <= 59, second <= 59, hour >= 0, minute >= 0, second >= 0
+        else { return nil }
+        return CivilTime.daysSinceEpoch(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` of `seconds`, which are within years 0000...9999.
+    private static func appendDateTime(seconds: Int64, to bytes: inout [UInt8]) {
         let time = CivilTime(secondsSinceEpoch: seconds)
         bytes.appendPadded(time.year, digits: 4)
         bytes.append(UInt8(ascii: "-"))
@@ -105,9 +166,6 @@ public enum RFC3339 {
         bytes.appendPadded(time.minute, digits: 2)
         bytes.append(UInt8(ascii: ":"))
         bytes.appendPadded(time.second, digits: 2)
-        bytes.append(UInt8(ascii: "."))
-        bytes.appendPadded(clamped - seconds * 1000, digits: 3)
-        bytes.append(UInt8(ascii: "Z"))
     }
 }
 
