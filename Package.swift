@@ -61,13 +61,16 @@ let package = Package(
         // gRPC over HTTP/2 cleartext on its own port, on the same event loops.
         .target(name: "GRPC", dependencies: ["HTTP2", "RPC", "Service", "Reservations", "Protobuf", "Compression", "EventLoop", "Bytes", "Metrics", "Logging", "Timing"], swiftSettings: hot),
 
+        // Outbox delivery: the pull feed's parked requests and streams, and the webhook relay.
+        .target(name: "Outbox", dependencies: ["Reservations", "Threading", "Timing", "Metrics", "Logging"], swiftSettings: strict),
+
         // REST handlers: JSON shapes in and out, error mapping.
-        .target(name: "API", dependencies: ["Service", "HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
+        .target(name: "API", dependencies: ["Service", "Outbox", "HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
 
         // The executable: configuration, wiring, signals, start-up recovery.
         .executableTarget(
             name: "ReservationServer",
-            dependencies: ["API", "Connect", "GRPC", "HTTP2", "RPC", "Protobuf", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux"],
+            dependencies: ["API", "Outbox", "Connect", "GRPC", "HTTP2", "RPC", "Protobuf", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux"],
             swiftSettings: strict
         ),
 
@@ -99,6 +102,7 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "Bytes", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Reservations"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing"]),
         // ReflectionFixtures.swift is written by Tests/ProtobufTests/make-fixtures.py.

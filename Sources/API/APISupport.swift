@@ -10,15 +10,19 @@ import Service
 public final class RESTAPI: Sendable {
     let service: ReservationService
     let log: Log
+    let outbox: OutboxAccess?
 
-    public init(service: ReservationService, log: Log) {
+    /// - Parameter outbox: the feed behind the `/v1/outbox/**` routes; nil leaves them out.
+    public init(service: ReservationService, log: Log, outbox: OutboxAccess? = nil) {
         self.service = service
         self.log = log
+        self.outbox = outbox
     }
 
     public func register(on router: inout RouterBuilder) {
         EventRoutes(api: self).register(on: &router)
         ReservationRoutes(api: self).register(on: &router)
+        if let outbox { OutboxRoutes(api: self, outbox: outbox).register(on: &router) }
     }
 
     /// Runs a handler once the server is ready, and answers whatever it throws: a service error
@@ -130,12 +134,18 @@ struct ErrorSite: Sendable {
     }
 
     func render(_ error: ServiceError) -> Reply {
-        let body = ErrorBody.make(code: error.code, message: error.message, path: path, traceID: traceID,
-                                  timestampMilliseconds: timestampMilliseconds,
-                                  details: error.details.map { (field: $0.field, problem: $0.problem) })
         var fields: [ReplyField] = []
         if let seconds = error.retryAfterSeconds { fields.append(ReplyField(name: "retry-after", value: String(seconds))) }
-        return Reply(code: RESTStatus.of(error.errorClass), fields: fields, body: body)
+        return render(status: RESTStatus.of(error.errorClass), code: error.code, message: error.message,
+                      details: error.details, fields: fields)
+    }
+
+    /// An error the service does not name (a REST-only resource such as the outbox).
+    func render(status: Int, code: String, message: String, details: [FieldProblem] = [], fields: [ReplyField] = []) -> Reply {
+        let body = ErrorBody.make(code: code, message: message, path: path, traceID: traceID,
+                                  timestampMilliseconds: timestampMilliseconds,
+                                  details: details.map { (field: $0.field, problem: $0.problem) })
+        return Reply(code: status, fields: fields, body: body)
     }
 }
 

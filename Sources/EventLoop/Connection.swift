@@ -85,4 +85,8 @@ public final class Connection {
 
     /// Closes at once, dropping unsent output.
     public func close() { loop.close(self) }
+
+    /// Sends what `output` holds now, as the loop does after every handler call, for output written
+    /// outside one (a stream fed from the loop's before-sleep hook); closes when asked to.
+    public func flush() { loop.afterHandler(self) }
 }

@@ -312,7 +312,7 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
     }
 
     /// Flushes output, then closes a connection that asked for it or that a draining loop no longer needs.
-    private func afterHandler(_ connection: Connection) {
+    func afterHandler(_ connection: Connection) {
         if connection.isClosed { return }
         if !connection.output.isEmpty { flush(connection) }
         if connection.isClosed || !connection.output.isEmpty { return }

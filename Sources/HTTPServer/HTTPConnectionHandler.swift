@@ -8,6 +8,12 @@ final class LoopState: @unchecked Sendable {  // used only on its own loop threa
     var dateCache = DateCache()
     var random = FastRandom()
     var observability = LoopObservability()
+    /// Most unsent bytes a response stream may hold before its slow peer is disconnected.
+    let streamPendingBytesMax: Int
+
+    init(streamPendingBytesMax: Int) {
+        self.streamPendingBytesMax = streamPendingBytesMax
+    }
 
     func newTraceID() -> TraceID {
         TraceID(high: random.next(), low: random.next())
@@ -28,6 +34,9 @@ final class HTTPConnectionHandler: ConnectionHandler {
         case awaiting
         /// An error was answered; the connection closes once it is written.
         case closing
+        /// A handler is sending a response body piece by piece; nothing more is parsed, and the
+        /// connection closes when the stream ends.
+        case streaming(ResponseStream)
     }
 
     private let server: HTTPServer
@@ -97,12 +106,26 @@ final class HTTPConnectionHandler: ConnectionHandler {
         case .awaiting:
             // The answer is on its way (the writer always completes); keep watching the connection.
             connection.setDeadline(inMilliseconds: server.configuration.idleTimeoutMilliseconds)
+        case .streaming(let stream):
+            // Whoever feeds the stream keeps it alive (heartbeats); the deadline only keeps the
+            // loop waking while it is open.
+            if stream.isOpen { connection.setDeadline(inMilliseconds: Self.streamTickMilliseconds) }
         case .closing:
             break
         }
     }
 
-    func connectionDidClose(_ connection: Connection) {}
+    /// How often a streaming connection's deadline comes round (it only keeps its loop waking).
+    static let streamTickMilliseconds: Int64 = 1_000
+
+    func connectionDidClose(_ connection: Connection) {
+        if case .streaming(let stream) = state { stream.ended() }
+    }
+
+    func connectionWillDrain(_ connection: Connection) {
+        // A stream never ends by itself: end it now so the drain need not wait out its grace period.
+        if case .streaming(let stream) = state { stream.finish() }
+    }
 
     // MARK: - Parsing
 
@@ -119,6 +142,15 @@ final class HTTPConnectionHandler: ConnectionHandler {
                 if connection.input.readableCount > configuration.pipelineBufferBytesMax { connection.pauseReading() }
                 return
             case .closing:
+                return
+            case .streaming(let stream):
+                // The peer has nothing more to say on this connection: drop what it sends; when it
+                // closes, the stream ends.
+                connection.input.clear()
+                if connection.peerClosed {
+                    stream.ended()
+                    connection.close()
+                }
                 return
             case .head:
                 wantInput()
@@ -251,6 +283,15 @@ final class HTTPConnectionHandler: ConnectionHandler {
                 awaitingKeepAlive = keepAlive
                 awaitingHead = isHead
                 state = .awaiting
+            case .streaming(let stream):
+                // The body is close-delimited (RFC 9112 §6.3): the connection ends with the stream.
+                write(stream.head, keepAlive: false, isHead: isHead, streaming: true)
+                if isHead {
+                    stream.ended()
+                } else {
+                    state = .streaming(stream)
+                    connection.setDeadline(inMilliseconds: Self.streamTickMilliseconds)
+                }
             }
         case .methodNotAllowed(let allow):
             record.route = "METHOD_NOT_ALLOWED"
@@ -366,7 +407,9 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     // MARK: - Writing
 
-    private func write(_ response: HTTPResponse, keepAlive: Bool, isHead: Bool) {
+    /// Writes `response`; with `streaming`, only its head, without a length (the stream sends the
+    /// body and the connection's close ends it).
+    private func write(_ response: HTTPResponse, keepAlive: Bool, isHead: Bool, streaming: Bool = false) {
         let output = connection.output
         loopState.dateCache.update(wallSeconds: connection.loop.wallSeconds)
         ResponseHead.writeStatusLine(response.status, into: output)
@@ -374,7 +417,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
         if response.contentType != .none {
             ResponseHead.writeHeader("content-type", response.contentType.headerValue, into: output)
         }
-        ResponseHead.writeHeader("content-length", decimal: response.body.count, into: output)
+        if !streaming { ResponseHead.writeHeader("content-length", decimal: response.body.count, into: output) }
         for header in response.headers {
             output.write(header.name)
             output.write(": ")
@@ -396,6 +439,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
         output.write("\r\n")
         if !isHead { output.write(response.body) }
         if record.hasRecord { observe(status: response.status, bytes: isHead ? 0 : response.body.count) }
+        if streaming && !isHead { return }
         if !keepAlive {
             state = .closing
             connection.closeAfterFlush = true

@@ -38,7 +38,7 @@ public final class HTTPServer: EventLoopService {
         self.parserLimits = limits
         self.bodyBytesCheckedAbove = min(configuration.limits.bodyBytesMax, routeLimits.min() ?? Int.max)
         self.observability = observability
-        self.loopStates = (0..<loopCount).map { _ in LoopState() }
+        self.loopStates = (0..<loopCount).map { _ in LoopState(streamPendingBytesMax: configuration.pendingOutputBytesMax) }
     }
 
     /// The largest body `route` takes.

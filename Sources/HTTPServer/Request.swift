@@ -9,6 +9,8 @@ public enum HandlerResult {
     case respond(HTTPResponse)
     /// The handler took a promise with `RequestContext.deferResponse()` and will complete it.
     case deferred
+    /// The handler started a stream with `RequestContext.startStream` and keeps it.
+    case streaming(ResponseStream)
 }
 
 public enum ContentType: Sendable {
@@ -17,6 +19,7 @@ public enum ContentType: Sendable {
     case proto
     case text
     case prometheus
+    case eventStream
 
     var headerValue: StaticString {
         switch self {
@@ -25,6 +28,7 @@ public enum ContentType: Sendable {
         case .proto: "application/proto"
         case .text: "text/plain; charset=utf-8"
         case .prometheus: "text/plain; version=0.0.4; charset=utf-8"
+        case .eventStream: "text/event-stream; charset=utf-8"
         }
     }
 }
@@ -160,6 +164,15 @@ public struct RequestContext {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Starts a response whose body is sent piece by piece (Server-Sent Events): the handler returns
+    /// `.streaming(stream)` and keeps the stream; the head goes out with `status`, `contentType` and
+    /// `headers`, without a length, and the body ends when the stream or the connection closes. The
+    /// stream is confined to this loop's thread.
+    public func startStream(status: Int = 200, contentType: ContentType, headers: [HTTPHeader] = []) -> ResponseStream {
+        ResponseStream(head: HTTPResponse(status: status, contentType: contentType, headers: headers, body: []),
+                       connection: connection, pendingBytesMax: loopState.streamPendingBytesMax)
+    }
+
     /// Promises an answer later; nil when the loop cannot take more pending answers (answer 503).
     /// The connection reads no further pipelined request until the promise is completed.
     public mutating func deferResponse() -> ResponsePromise? {
@@ -167,5 +180,54 @@ public struct RequestContext {
         guard connection.loop.reserveCompletion() else { return nil }
         promised = true
         return ResponsePromise(loop: connection.loop, token: connection.token)
+    }
+}
+
+/// A response body sent piece by piece on its connection's loop thread (see
+/// `RequestContext.startStream`). Sending never blocks: a peer that does not read is disconnected
+/// once `pendingBytesMax` bytes wait for it, so a slow client never holds anything up.
+public final class ResponseStream {
+    let head: HTTPResponse
+    /// Valid while `isOpen`: the connection handler marks the stream closed when the connection goes.
+    private unowned(unsafe) let connection: Connection
+    private let pendingBytesMax: Int
+    /// False once the stream ended: closed here, by the peer, by a drain, or for falling behind.
+    public private(set) var isOpen = true
+
+    init(head: HTTPResponse, connection: Connection, pendingBytesMax: Int) {
+        self.head = head
+        self.connection = connection
+        self.pendingBytesMax = pendingBytesMax
+    }
+
+    /// Bytes written and not yet taken by the peer's socket.
+    public var pendingBytes: Int { isOpen ? connection.output.readableCount : 0 }
+
+    /// Sends `bytes`; false (and the connection closed) when more than `pendingBytesMax` bytes
+    /// would wait for the peer, or when the stream has already ended.
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> Bool {
+        guard isOpen else { return false }
+        guard connection.output.readableCount + bytes.count <= pendingBytesMax else {
+            ended()
+            connection.close()
+            return false
+        }
+        connection.output.write(bytes)
+        connection.flush()
+        return isOpen && !connection.isClosed
+    }
+
+    /// Ends the body: what was sent is flushed, then the connection closes.
+    public func finish() {
+        guard isOpen else { return }
+        ended()
+        connection.closeAfterFlush = true
+        connection.flush()
+    }
+
+    /// The connection is gone or going; nothing more is sent.
+    func ended() {
+        isOpen = false
     }
 }

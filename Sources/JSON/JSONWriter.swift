@@ -61,6 +61,13 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// Writes a value that is already complete JSON text (copied as is; the caller vouches for it).
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
     /// Writes a string value, escaped as `appendEscaped(_:to:)` describes.
     public mutating func string(_ value: String) {
         separate()

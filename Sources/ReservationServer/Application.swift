@@ -7,6 +7,7 @@ import Glibc
 import HTTPServer
 import Logging
 import Metrics
+import Outbox
 import Protobuf
 import RPC
 import Reservations
@@ -34,13 +35,15 @@ final class Application: Sendable {
         let readiness: Readiness
         let group: EventLoopGroup
         let checkpointer: CheckpointerSlot
+        let outbox: OutboxDelivery
+        let registry: MetricsRegistry
     }
 
     func run() -> Int32 {
         defer { log.flushAndStop() }
         logStart(openFileLimit: Socket.raiseOpenFileLimit())
-        // Metrics: one shard per loop plus one for the writer (the last), summed on scrape.
-        let registry = MetricsRegistry(shardCount: configuration.threadCount + 1)
+        // Metrics: one shard per loop, one for the writer and one for the outbox relay, summed on scrape.
+        let registry = MetricsRegistry(shardCount: configuration.threadCount + 2)
         registry.registerProcessMetrics()
         let signals = clinux_signalfd_term_int()
         guard signals >= 0 else {
@@ -100,9 +103,15 @@ final class Application: Sendable {
     /// Starts the writer (it opens, migrates and rebuilds in the background, so liveness answers at
     /// once and readiness follows), builds the doors and routes, and opens the port.
     private func start(registry: MetricsRegistry) throws -> Parts {
-        let writer = try Writer(configuration: writerConfiguration(registry: registry))
-        let readiness = Readiness()
         let options = storageOptions
+        let loopOutboxReaders: [any OutboxReader] = (0..<configuration.threadCount).map { _ in
+            LazyOutboxReader(path: configuration.databasePath, options: options)
+        }
+        let outboxReaders = PerLoop(loopOutboxReaders)
+        let feed = OutboxFeed(readers: loopOutboxReaders, streamsMax: configuration.outbox.streamsMax)
+        let outbox = OutboxDelivery(feed: feed)
+        let writer = try Writer(configuration: writerConfiguration(registry: registry, outbox: outbox))
+        let readiness = Readiness()
         let readers = PerLoop<any InventoryReader>((0..<configuration.threadCount).map { _ in
             LazyInventoryReader(path: configuration.databasePath, options: options)
         })
@@ -120,7 +129,7 @@ final class Application: Sendable {
         let rpc = ReservationRPC(service: service, messageBytesMax: configuration.rpcMessageBytesMax)
         let router: Router
         do {
-            router = try routes(service: service, rpc: rpc, writer: writer, readiness: readiness, registry: registry).build()
+            router = try routes(service: service, rpc: rpc, writer: writer, readiness: readiness, registry: registry, outbox: outbox).build()
         } catch {
             writer.shutdown()
             throw StartupError(description: "invalid routes: \(error.description)")
@@ -133,8 +142,13 @@ final class Application: Sendable {
         let grpc = GRPCServer(rpc: rpc, service: service, extra: grpcExtras(readiness: readiness, limits: rpc.limits), configuration: configuration.grpc,
                               loopCount: configuration.threadCount, registry: registry, clock: clock)
         var loopConfiguration = EventLoopConfiguration()
-        // Both ports read through the loop's reader: reset its statements once per wake-up.
-        loopConfiguration.loopWillSleep = { loop in readers[loop].resetStatements() }
+        // Both ports read through the loop's reader: reset its statements once per wake-up, after
+        // the outbox feed served its waiting requests and streams through the loop's outbox reader.
+        loopConfiguration.loopWillSleep = { [clock] loop in
+            feed.loopWillSleep(loop: loop, nowMs: clock.wallMilliseconds())
+            outboxReaders[loop].resetStatements()
+            readers[loop].resetStatements()
+        }
         loopConfiguration.host = configuration.host
         loopConfiguration.port = configuration.port
         loopConfiguration.threadCount = configuration.threadCount
@@ -148,10 +162,12 @@ final class Application: Sendable {
             writer.shutdown()
             throw StartupError(description: "cannot listen: \(error.description)")
         }
+        feed.setWakers(group.loops.map { loop in { _ = loop.execute { _ in } } })
         try group.start()
         log.always("listening", ["host": .string(configuration.host), "port": .int(Int64(group.ports[0])),
                                  "grpcPort": .int(Int64(group.ports[1]))])
-        return Parts(writer: writer, readiness: readiness, group: group, checkpointer: CheckpointerSlot())
+        return Parts(writer: writer, readiness: readiness, group: group, checkpointer: CheckpointerSlot(), outbox: outbox,
+                     registry: registry)
     }
 
     private var storageOptions: SQLiteOptions {
@@ -160,7 +176,7 @@ final class Application: Sendable {
         return options
     }
 
-    private func writerConfiguration(registry: MetricsRegistry) -> Writer.Configuration {
+    private func writerConfiguration(registry: MetricsRegistry, outbox: OutboxDelivery) -> Writer.Configuration {
         var writer = Writer.Configuration(
             path: configuration.databasePath, options: storageOptions,
             queueCapacity: configuration.writerQueueCapacity, batchLimit: configuration.writerBatchLimit)
@@ -171,6 +187,8 @@ final class Application: Sendable {
         writer.expiryTickMilliseconds = configuration.expiryTickMilliseconds
         writer.idempotencyEntriesMax = configuration.idempotencyKeysMax
         writer.metrics = registry
+        writer.metricsShard = configuration.threadCount
+        writer.onOutboxCommitted = { outbox.committed() }
         writer.onInvariantBreach = { [log] message in log.error("INVARIANT BREACH", ["detail": .string(message)]) }
         return writer
     }
@@ -194,7 +212,7 @@ final class Application: Sendable {
 
     /// Health, metrics, the REST door and the Connect door.
     private func routes(service: ReservationService, rpc: ReservationRPC, writer: Writer, readiness: Readiness,
-                        registry: MetricsRegistry) -> RouterBuilder {
+                        registry: MetricsRegistry, outbox: OutboxDelivery) -> RouterBuilder {
         var routes = RouterBuilder()
         let databasePath = configuration.databasePath
         HealthRoutes.register(on: &routes, readiness: readiness) {
@@ -214,7 +232,8 @@ final class Application: Sendable {
             ]
         }
         MetricsRoutes.register(on: &routes, registry: registry)
-        RESTAPI(service: service, log: log).register(on: &routes)
+        RESTAPI(service: service, log: log, outbox: OutboxAccess(feed: outbox.feed) { record in outbox.revived(record) })
+            .register(on: &routes)
         ConnectDoor(rpc: rpc, service: service, messageBytesMax: configuration.rpcMessageBytesMax, clock: clock)
             .register(on: &routes)
         return routes
@@ -229,6 +248,7 @@ final class Application: Sendable {
             // copies the WAL back into the database with PASSIVE checkpoints and keeps it bounded.
             parts.checkpointer.start(path: configuration.databasePath, options: storageOptions, log: log)
             if configuration.demo { try loadDemo(writer: parts.writer) }
+            try startOutboxDelivery(parts)
             parts.readiness.markReady()
             let statistics = parts.writer.statistics
             log.info("ready", [
@@ -246,6 +266,8 @@ final class Application: Sendable {
         parts.readiness.markDraining()
         log.info("shutting down", ["signal": .int(Int64(signal)), "graceSeconds": .double(configuration.shutdownGraceSeconds)])
         let clean = parts.group.shutdown(graceSeconds: configuration.shutdownGraceSeconds)
+        // The relay's last progress goes through the writer, so it stops first.
+        parts.outbox.stop()
         parts.writer.shutdown()
         parts.checkpointer.stop()
         let statistics = parts.writer.statistics
@@ -257,6 +279,29 @@ final class Application: Sendable {
             "expiryLatenessP99Ms": .int(statistics.expiryLateness.percentileMs(0.99)),
             "expiryLatenessMaxMs": .int(statistics.expiryLateness.maxMs),
         ])
+    }
+
+    /// Starts pushing to the webhook when one is configured, or the retention pruning of the pull
+    /// feed when not.
+    private func startOutboxDelivery(_ parts: Parts) throws {
+        let settings = configuration.outbox
+        guard let target = settings.webhook else {
+            parts.outbox.start(retention: try OutboxRetentionThread(commands: parts.writer, clock: clock,
+                                                                     retentionMilliseconds: settings.retentionMilliseconds))
+            return
+        }
+        var relayConfiguration = WebhookRelay.Configuration(target: target)
+        relayConfiguration.connections = settings.connections
+        relayConfiguration.responseTimeoutMilliseconds = settings.responseTimeoutMilliseconds
+        relayConfiguration.policy = settings.policy
+        relayConfiguration.retentionMilliseconds = settings.retentionMilliseconds
+        let reader = try SQLiteOutboxReader(path: configuration.databasePath, options: storageOptions)
+        let relay = WebhookRelay(configuration: relayConfiguration, reader: reader, commands: parts.writer, clock: clock,
+                                 metrics: parts.registry, metricsShard: configuration.threadCount + 1, log: log)
+        try relay.start()
+        parts.outbox.start(relay: relay)
+        log.info("outbox webhook", ["url": .string(target.description), "connections": .int(Int64(settings.connections)),
+                                    "maxAttempts": .int(Int64(settings.policy.maxAttempts))])
     }
 
     /// Creates `evt_2025_1001` (sections A–E, 100 seats each, 10000 KRW) unless it exists.

@@ -3,6 +3,7 @@ import Glibc
 import HTTPServer
 import GRPC
 import Logging
+import Outbox
 import Reservations
 
 /// Everything the server can be told at start-up; every knob has a flag and an environment twin.
@@ -31,6 +32,8 @@ struct Configuration: Sendable {
     var idempotencyTTLMilliseconds: Int64 = 300_000
     var expiryTickMilliseconds: Int64 = 10
     var idempotencyKeysMax = 1_000_000
+    /// Outbox delivery: the webhook (none: the pull feed and stream only) and its limits.
+    var outbox = OutboxSettings()
     /// Largest RPC request message (Connect and gRPC), after decompression.
     var rpcMessageBytesMax: Int {
         get { grpc.messageBytesMax }
@@ -168,6 +171,27 @@ enum ConfigurationParser {
         OptionSpec(flag: "--pending-output-bytes-max", environment: "PENDING_OUTPUT_BYTES_MAX", valueName: "BYTES", help: "unsent bytes per connection before its requests stop being read (default 1048576)") { config, value throws(ConfigurationError) in
             config.http.pendingOutputBytesMax = try integer(value, "--pending-output-bytes-max", 1...(256 * 1_048_576))
         },
+        OptionSpec(flag: "--outbox-webhook-url", environment: "OUTBOX_WEBHOOK_URL", valueName: "URL", help: "POST every outbox event to this http:// URL, at least once (no TLS; default: none, pull feed only)") { config, value throws(ConfigurationError) in
+            switch WebhookTarget.parse(value) {
+            case .success(let target): config.outbox.webhook = target
+            case .failure(let error): throw ConfigurationError(description: "--outbox-webhook-url \(error.reason) (got \"\(value)\")")
+            }
+        },
+        OptionSpec(flag: "--outbox-max-attempts", environment: "OUTBOX_MAX_ATTEMPTS", valueName: "N", help: "failed webhook attempts after which an event is dead (default 20)") { config, value throws(ConfigurationError) in
+            config.outbox.policy.maxAttempts = try integer(value, "--outbox-max-attempts", 1...1_000)
+        },
+        OptionSpec(flag: "--outbox-retention-hours", environment: "OUTBOX_RETENTION_HOURS", valueName: "HOURS", help: "delivered events (every event without a webhook) are pruned after this; fractions allowed (default 24)") { config, value throws(ConfigurationError) in
+            config.outbox.retentionMilliseconds = Int64((try decimal(value, "--outbox-retention-hours", 0.001...87_600) * 3_600_000).rounded())
+        },
+        OptionSpec(flag: "--outbox-connections", environment: "OUTBOX_CONNECTIONS", valueName: "N", help: "webhook connections used at once (default 4)") { config, value throws(ConfigurationError) in
+            config.outbox.connections = try integer(value, "--outbox-connections", 1...64)
+        },
+        OptionSpec(flag: "--outbox-timeout-seconds", environment: "OUTBOX_TIMEOUT_SECONDS", valueName: "SECONDS", help: "a webhook must answer within this, else the attempt is retried (default 10; connecting: 2)") { config, value throws(ConfigurationError) in
+            config.outbox.responseTimeoutMilliseconds = Int((try decimal(value, "--outbox-timeout-seconds", 0.05...600) * 1000).rounded())
+        },
+        OptionSpec(flag: "--outbox-streams-max", environment: "OUTBOX_STREAMS_MAX", valueName: "N", help: "open GET /v1/outbox/stream connections at most; more get 503 (default 64)") { config, value throws(ConfigurationError) in
+            config.outbox.streamsMax = try integer(value, "--outbox-streams-max", 1...10_000)
+        },
     ]
 
     enum Outcome {
@@ -254,4 +278,16 @@ enum ConfigurationParser {
         }
         return value
     }
+}
+
+/// Outbox delivery settings (API.md, "Outbox events").
+struct OutboxSettings: Sendable {
+    /// Where events are pushed; nil: nobody is pushed to, and events are kept for the pull feed
+    /// until the retention period ends.
+    var webhook: WebhookTarget?
+    var policy = DeliveryPolicy()
+    var retentionMilliseconds: Int64 = 24 * 3_600_000
+    var connections = 4
+    var responseTimeoutMilliseconds = 10_000
+    var streamsMax = 64
 }

@@ -1,4 +1,5 @@
 import Logging
+import Outbox
 import Reservations
 import Storage
 import Synchronization
@@ -39,6 +40,69 @@ final class LazyInventoryReader: InventoryReader, @unchecked Sendable {  // used
     func eventDefinition(_ id: EventID) throws -> Event? { try open().eventDefinition(id) }
 
     func resetStatements() { reader?.resetStatements() }
+}
+
+/// A loop's outbox reader, opened on first use (the writer creates the file first).
+final class LazyOutboxReader: OutboxReader, @unchecked Sendable {  // used only on its own loop thread
+    private let path: String
+    private let options: SQLiteOptions
+    private var reader: SQLiteOutboxReader?
+
+    init(path: String, options: SQLiteOptions) {
+        self.path = path
+        self.options = options
+    }
+
+    private func open() throws -> SQLiteOutboxReader {
+        if let reader { return reader }
+        let opened = try SQLiteOutboxReader(path: path, options: options)
+        reader = opened
+        return opened
+    }
+
+    func events(after sequence: Int64, limit: Int) throws -> [OutboxRecord] { try open().events(after: sequence, limit: limit) }
+    func pending(after sequence: Int64, limit: Int) throws -> [OutboxRecord] { try open().pending(after: sequence, limit: limit) }
+    func dead(after sequence: Int64, limit: Int) throws -> [OutboxRecord] { try open().dead(after: sequence, limit: limit) }
+    func latestSequence() throws -> Int64 { try open().latestSequence() }
+    func resetStatements() { reader?.resetStatements() }
+}
+
+/// The outbox's consumers, as the writer's commit hook and the drain see them: the feed always,
+/// and either the webhook relay or the retention thread once start-up has finished.
+final class OutboxDelivery: Sendable {
+    let feed: OutboxFeed
+    private let relay = Mutex<WebhookRelay?>(nil)
+    private let retention = Mutex<OutboxRetentionThread?>(nil)
+
+    init(feed: OutboxFeed) {
+        self.feed = feed
+    }
+
+    /// New events are committed (writer thread): wake the waiting readers and the relay.
+    func committed() {
+        feed.committed()
+        relay.withLock { $0 }?.notify()
+    }
+
+    /// A dead event is back in the backlog.
+    func revived(_ record: OutboxRecord) {
+        relay.withLock { $0 }?.revived(record)
+    }
+
+    func start(relay started: WebhookRelay) {
+        relay.withLock { $0 = started }
+    }
+
+    func start(retention started: OutboxRetentionThread) {
+        retention.withLock { $0 = started }
+    }
+
+    /// Stops the relay (its attempts in flight finish and its progress is handed to the writer) or
+    /// the retention thread.
+    func stop() {
+        relay.withLock { $0 }?.shutdown()
+        retention.withLock { $0 }?.stop()
+    }
 }
 
 /// The WAL checkpointer, started once the writer has put the file in WAL mode.

@@ -12,6 +12,8 @@ public enum OutboxEventType: String, Sendable, Hashable, CaseIterable {
     case reservationExpired = "reservation.expired"
     /// A hold's deadline was moved later.
     case reservationExtended = "reservation.extended"
+    /// An event and all its seats were stored (written when its last chunk of seats commits).
+    case eventCreated = "event.created"
 }
 
 /// One stored outbox row: everything needed to rebuild its published envelope byte for byte.
@@ -26,7 +28,7 @@ public struct OutboxRecord: Sendable, Hashable {
     public var id: String
     /// `reservation.created`, …; text so that a relay passes on types it does not know.
     public var type: String
-    /// The reservation id the event is about (CloudEvents `subject`).
+    /// The reservation or event id the event is about (CloudEvents `subject`); order is kept per subject.
     public var subject: String
     /// When the change was made: the writer's batch time, in wall-clock milliseconds.
     public var timeMs: Int64
@@ -36,6 +38,12 @@ public struct OutboxRecord: Sendable, Hashable {
     public var data: String
     /// When a relay recorded delivery, if it has.
     public var deliveredAtMs: Int64?
+    /// Failed delivery attempts recorded (only when the event was parked as dead).
+    public var attempts: Int
+    /// When delivery gave up on the event, if it has (a dead event; see `OutboxChange.retryDead`).
+    public var deadAtMs: Int64?
+    /// Why delivery gave up, for a dead event.
+    public var lastError: String?
 
     /// The `source` of every envelope unless the relay says otherwise (a CloudEvents URI-reference).
     public static let defaultSource = "/reservation-server"
@@ -43,7 +51,7 @@ public struct OutboxRecord: Sendable, Hashable {
     /// Creates a record.
     public init(
         sequence: Int64, id: String, type: String, subject: String, timeMs: Int64, traceparent: String?,
-        data: String, deliveredAtMs: Int64? = nil
+        data: String, deliveredAtMs: Int64? = nil, attempts: Int = 0, deadAtMs: Int64? = nil, lastError: String? = nil
     ) {
         self.sequence = sequence
         self.id = id
@@ -53,17 +61,24 @@ public struct OutboxRecord: Sendable, Hashable {
         self.traceparent = traceparent
         self.data = data
         self.deliveredAtMs = deliveredAtMs
+        self.attempts = attempts
+        self.deadAtMs = deadAtMs
+        self.lastError = lastError
     }
 
     /// The type as a known case, or nil for a type this build does not know.
     public var eventType: OutboxEventType? { OutboxEventType(rawValue: type) }
 
-    /// The published envelope, CloudEvents-shaped (API.md):
-    /// `{"id","type","source","subject","time","sequence","traceparent"?,"data"}` in that order, with
-    /// `time` in RFC 3339 UTC with milliseconds and `traceparent` present only when stored.
+    /// The published envelope, CloudEvents 1.0 structured JSON (API.md, "Outbox events"):
+    /// `{"specversion","id","type","source","subject","time","sequence","traceparent"?,
+    /// "datacontenttype","data"}` in that order, with `time` in RFC 3339 UTC with milliseconds,
+    /// `sequence` a JSON integer (a CloudEvents Integer extension attribute) and `traceparent`
+    /// present only when stored. Rebuilt from the stored columns the same way every time, so every
+    /// consumer (pull, stream, webhook) and every redelivery gets the same bytes.
     public func envelopeJSON(source: String = OutboxRecord.defaultSource) -> [UInt8] {
-        var json = JSONText(capacity: 256 + data.utf8.count)
+        var json = JSONText(capacity: 320 + data.utf8.count)
         json.open()
+        json.member("specversion", string: "1.0")
         json.member("id", string: id)
         json.member("type", string: type)
         json.member("source", string: source)
@@ -71,6 +86,7 @@ public struct OutboxRecord: Sendable, Hashable {
         json.member("time", string: RFC3339.format(milliseconds: timeMs))
         json.member("sequence", integer: sequence)
         if let traceparent { json.member("traceparent", string: traceparent) }
+        json.member("datacontenttype", string: "application/json")
         // Stored as a finished object by `data(for:)`; copied, never re-encoded.
         json.member("data", raw: data)
         json.close()
@@ -97,6 +113,48 @@ public struct OutboxRecord: Sendable, Hashable {
         json.close()
         return String(decoding: json.bytes, as: UTF8.self)
     }
+}
+
+extension OutboxRecord {
+    /// The `data` object of `event.created`: `eventId, name, currency, totalSeats, sections` (name,
+    /// seats, price) and `createdAt`, as `GET /v1/events/{id}` shows the definition.
+    public static func data(for event: Event) -> String {
+        var json = JSONText(capacity: 160 + 48 * event.sections.count)
+        json.open()
+        json.member("eventId", string: event.id)
+        json.member("name", string: event.name)
+        json.member("currency", string: event.currency)
+        json.member("totalSeats", integer: Int64(event.totalSeats))
+        json.key("sections")
+        json.openArray()
+        for (position, section) in event.sections.enumerated() {
+            if position > 0 { json.comma() }
+            json.open()
+            json.member("name", string: section.name)
+            json.member("seats", integer: Int64(section.seatCount))
+            json.member("price", integer: section.priceMinor)
+            json.close()
+        }
+        json.closeArray()
+        json.member("createdAt", string: RFC3339.format(milliseconds: event.createdAtMs))
+        json.close()
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+}
+
+/// A change to the outbox's delivery state, applied by the single writer like every change.
+public enum OutboxChange: Sendable, Hashable {
+    /// These events reached their receiver; they leave the backlog and may be pruned later.
+    case delivered(sequences: [Int64])
+    /// Delivery gave up on this event after `attempts` tries (`reason` says why); later events of
+    /// its subject go on, and an operator may retry it (`retryDead`).
+    case dead(sequence: Int64, attempts: Int, reason: String)
+    /// Puts the dead event with this id back into the backlog, with its attempts reset.
+    case retryDead(id: String)
+    /// Deletes up to `limit` rows, oldest first, that are at least `beforeMs` old: delivered ones by
+    /// their delivery time or, with `undeliveredToo` (nobody pushes; the pull feed is the only
+    /// consumer), any row by its creation time. Dead rows are kept until retried or pruned by hand.
+    case prune(beforeMs: Int64, limit: Int, undeliveredToo: Bool)
 }
 
 /// A minimal JSON object writer for the outbox shapes. The domain module does not depend on the
@@ -142,6 +200,21 @@ struct JSONText {
     mutating func member(_ name: String, raw value: String) {
         key(name)
         bytes.append(contentsOf: value.utf8)
+    }
+
+    mutating func openArray() {
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    /// Separates array elements.
+    mutating func comma() {
+        bytes.append(UInt8(ascii: ","))
+    }
+
+    mutating func closeArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
     }
 
     mutating func array(of strings: [String]) {

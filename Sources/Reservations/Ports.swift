@@ -63,6 +63,8 @@ public enum WriteOperation: Sendable {
     case cancel(CancelRequest)
     /// Move a live hold's deadline later.
     case extend(ExtendRequest)
+    /// Record delivery progress of outbox events, revive a dead one, or prune old rows.
+    case outbox(OutboxChange)
 }
 
 /// What a write produced; handed to the command's `render`.
@@ -79,6 +81,10 @@ public enum WriteOutcome: Sendable {
     /// The hold lasts longer; the reservation carries the new deadline and extension count, and
     /// `previousDeadlineMs` the one it replaced.
     case extended(Reservation, previousDeadlineMs: Int64)
+    /// An outbox change was applied to this many rows (0 when none matched).
+    case outboxChanged(rows: Int)
+    /// A dead outbox event is back in the backlog, as it now is; nil when no dead event has the id.
+    case outboxRevived(OutboxRecord?)
     /// Nothing was changed for this command; the error says why.
     case failed(DomainError)
 
@@ -171,6 +177,26 @@ public protocol InventoryReader: AnyObject {
         -> [(reservation: Reservation, position: ListingPosition)]
 
     /// Releases every statement's read snapshot; the loop calls it before it sleeps.
+    func resetStatements()
+}
+
+/// Read-only access to the outbox for one thread, on its own read-only connection.
+public protocol OutboxReader: AnyObject {
+    /// Up to `limit` committed events with a sequence above `sequence`, in sequence order, whatever
+    /// their delivery state (the pull feed and the stream).
+    func events(after sequence: Int64, limit: Int) throws -> [OutboxRecord]
+
+    /// Up to `limit` events not yet delivered and not dead, above `sequence`, in sequence order
+    /// (the webhook relay's backlog).
+    func pending(after sequence: Int64, limit: Int) throws -> [OutboxRecord]
+
+    /// Up to `limit` dead events above `sequence`, in sequence order.
+    func dead(after sequence: Int64, limit: Int) throws -> [OutboxRecord]
+
+    /// The highest sequence committed so far (0 when the outbox was always empty).
+    func latestSequence() throws -> Int64
+
+    /// Releases every statement's read snapshot.
     func resetStatements()
 }
 

@@ -107,6 +107,17 @@ public final class ReservationService: Sendable {
         return ServiceCommand(.createEvent(event), claim)
     }
 
+    /// Put a dead outbox event back into the delivery backlog (admin). The id is the event's `id`.
+    public func retryDeadOutboxEventCommand(id: String, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
+        try ensureReady()
+        var problems = call.shapeProblems
+        if id.isEmpty || id.utf8.count > ReservationLimits.maxTextLength {
+            problems.append(FieldProblem(field: "id", problem: "must be 1-\(ReservationLimits.maxTextLength) characters"))
+        }
+        try Self.check(problems)
+        return ServiceCommand(.outbox(.retryDead(id: id)), nil)
+    }
+
     /// Hands `command` to the writer. `render` turns its outcome into the door's reply (on the
     /// writer thread, inside the transaction); `deliver` receives the reply once it is durable,
     /// exactly once. Throws `.unavailable` when the writer's queue is full — then neither runs.

@@ -2,7 +2,7 @@
 /// a change is a new entry (the Migrator refuses a database whose history differs).
 public enum Schema {
     /// Every migration, in order.
-    public static let migrations: [Migration] = [initial, idempotencyScopeOnly, listingAndExtensions]
+    public static let migrations: [Migration] = [initial, idempotencyScopeOnly, listingAndExtensions, outboxDelivery]
 
     /// Seat status codes in `seats.status`. Integers rather than text because the seats table is by
     /// far the largest (one row per seat) and SQLite stores 0 and 1 in the record header alone.
@@ -180,5 +180,24 @@ public enum Schema {
             ) WITHOUT ROWID;
             -- Reservations made before this version are copied at the first start-up.
             INSERT INTO server_state(name, value) VALUES ('listing_copied_through', 0);
+            """)
+
+    /// Version 4: what delivering the outbox needs (API.md, "Outbox events"): dead events, and a
+    /// backlog index that leaves them out.
+    static let outboxDelivery = Migration(
+        version: 4, name: "outbox_delivery",
+        sql: """
+            -- Failed attempts, recorded when delivery gives up on an event; retries before that are
+            -- counted in memory (a restart starts the count again).
+            ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0);
+            -- When delivery gave up (NULL while the event is pending or once delivered) and why.
+            ALTER TABLE outbox ADD COLUMN dead_at_ms INTEGER;
+            ALTER TABLE outbox ADD COLUMN last_error TEXT;
+            -- Index: the relay reads the backlog (neither delivered nor dead) in sequence order;
+            -- partial, so it holds only the backlog and the relay never walks delivered history.
+            DROP INDEX outbox_pending;
+            CREATE INDEX outbox_pending ON outbox(sequence) WHERE delivered_at_ms IS NULL AND dead_at_ms IS NULL;
+            -- Index: GET /v1/outbox/dead lists dead events without reading the rest.
+            CREATE INDEX outbox_dead ON outbox(sequence) WHERE dead_at_ms IS NOT NULL;
             """)
 }

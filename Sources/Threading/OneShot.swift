@@ -1,3 +1,5 @@
+import Glibc
+
 /// A value that one thread provides once and other threads wait for.
 public final class OneShot<Value: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `value` is read and written only while holding `lock`.
@@ -19,6 +21,19 @@ public final class OneShot<Value: Sendable>: @unchecked Sendable {
         lock.withLock {
             while value == nil { lock.wait() }
             return value!
+        }
+    }
+
+    /// Blocks until a value is there or `timeoutMilliseconds` pass; the value, or nil on timeout.
+    public func wait(timeoutMilliseconds: Int64) -> Value? {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        let deadline = UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec) + UInt64(max(timeoutMilliseconds, 0)) * 1_000_000
+        return lock.withLock {
+            while value == nil {
+                if !lock.wait(untilMonotonicNanoseconds: deadline) { break }
+            }
+            return value
         }
     }
 

@@ -121,14 +121,25 @@ import Testing
             traceparent: "00-abc-def-01", data: #"{"a":1}"#)
         #expect(
             String(decoding: record.envelopeJSON(), as: UTF8.self)
-                == #"{"id":"evn_1","type":"reservation.created","source":"/reservation-server","subject":"rsv_01","#
-                + #""time":"2026-01-01T00:00:00.123Z","sequence":42,"traceparent":"00-abc-def-01","data":{"a":1}}"#)
+                == #"{"specversion":"1.0","id":"evn_1","type":"reservation.created","source":"/reservation-server","#
+                + #""subject":"rsv_01","time":"2026-01-01T00:00:00.123Z","sequence":42,"traceparent":"00-abc-def-01","#
+                + #""datacontenttype":"application/json","data":{"a":1}}"#)
         var untraced = record
         untraced.traceparent = nil
         let text = String(decoding: untraced.envelopeJSON(source: "urn:x"), as: UTF8.self)
         #expect(!text.contains("traceparent"))
         #expect(text.contains(#""source":"urn:x""#))
         #expect(record.eventType == .reservationCreated)
+    }
+
+    @Test func eventCreatedData_isTheEventsDefinition() {
+        let event = Event(key: 1, id: "evt_1", name: "Gala \"night\"", currency: "KRW",
+                          sections: [Section(name: "A", seatCount: 2, priceMinor: 100), Section(name: "B", seatCount: 3, priceMinor: 50)],
+                          createdAtMs: 1_767_225_600_000)
+        #expect(
+            OutboxRecord.data(for: event)
+                == #"{"eventId":"evt_1","name":"Gala \"night\"","currency":"KRW","totalSeats":5,"sections":["#
+                + #"{"name":"A","seats":2,"price":100},{"name":"B","seats":3,"price":50}],"createdAt":"2026-01-01T00:00:00.000Z"}"#)
     }
 
     @Test func strings_areEscaped_soEveryEnvelopeParses() throws {

@@ -159,6 +159,15 @@ import Testing
                 clock.advance(byMilliseconds: 100)
                 #expect(try writer.recount(eventID: "evt_o") != nil)  // a batch: b expires
 
+                // The event's own creation comes first, with its definition as `data`.
+                let all = try allOutboxRows(directory)
+                #expect(all.first?.type == "event.created" && all.first?.subject == "evt_o")
+                let event = try #require(try JSONSerialization.jsonObject(with: Data(all[0].envelopeJSON())) as? [String: Any])
+                #expect(event["specversion"] as? String == "1.0" && event["datacontenttype"] as? String == "application/json")
+                let eventData = try #require(event["data"] as? [String: Any])
+                #expect(eventData["eventId"] as? String == "evt_o" && (eventData["totalSeats"] as? NSNumber)?.intValue == 10)
+                #expect((eventData["sections"] as? [[String: Any]])?.first?["name"] as? String == "A")
+
                 let rows = try outboxRows(directory)
                 #expect(rows.map(\.type) == [
                     "reservation.created", "reservation.confirmed", "reservation.created", "reservation.created",
@@ -171,7 +180,7 @@ import Testing
 
                 // Paging by sequence returns the same rows.
                 let reader = try SQLiteOutboxReader(path: databasePath(directory))
-                let tail = try reader.outbox(after: rows[1].sequence, limit: 2)
+                let tail = try reader.events(after: rows[1].sequence, limit: 2)
                 #expect(tail == Array(rows[2...3]))
 
                 let envelopes = try rows.map { row in

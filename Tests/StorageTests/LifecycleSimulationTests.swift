@@ -192,7 +192,7 @@ import TestSupport
             }
 
             let rows = try outboxRows(directory)
-            for type in OutboxEventType.allCases {
+            for type in OutboxEventType.allCases where type != .eventCreated {
                 #expect(rows.filter { $0.type == type.rawValue }.count == model.counts[type, default: 0], "\(type)")
             }
             #expect(zip(rows, rows.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
@@ -200,7 +200,7 @@ import TestSupport
                 try scalarInt(watcher, "SELECT count(*) FROM orders")
                     == Int64(model.reservations.values.filter { $0.status == .confirmed }.count))
             // The walk did cover the lifecycle: every transition happened many times.
-            for type in OutboxEventType.allCases {
+            for type in OutboxEventType.allCases where type != .eventCreated {
                 #expect(model.counts[type, default: 0] >= 25, "only \(model.counts[type, default: 0]) × \(type.rawValue)")
             }
         }

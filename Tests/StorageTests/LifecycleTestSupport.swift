@@ -110,7 +110,7 @@ extension WriteOutcome {
         case .held(let reservation, _), .cancelled(let reservation, _), .confirmed(_, let reservation, _),
             .extended(let reservation, _):
             reservation
-        case .eventCreated, .failed: nil
+        case .eventCreated, .outboxChanged, .outboxRevived, .failed: nil
         }
     }
 
@@ -128,11 +128,17 @@ func heldReservation(_ outcome: WriteOutcome) throws -> Reservation {
 }
 
 /// Every outbox row, in sequence order.
+/// The outbox rows about reservations, in sequence order (`allOutboxRows` includes `event.created`).
 func outboxRows(_ directory: String) throws -> [OutboxRecord] {
+    try allOutboxRows(directory).filter { $0.type != OutboxEventType.eventCreated.rawValue }
+}
+
+/// Every outbox row, in sequence order.
+func allOutboxRows(_ directory: String) throws -> [OutboxRecord] {
     let reader = try SQLiteOutboxReader(path: databasePath(directory))
     var rows: [OutboxRecord] = []
     while true {
-        let page = try reader.outbox(after: rows.last?.sequence ?? 0, limit: 1_000)
+        let page = try reader.events(after: rows.last?.sequence ?? 0, limit: 1_000)
         rows += page
         if page.count < 1_000 { return rows }
     }

@@ -20,18 +20,18 @@ import Testing
     @Test func migrate_emptyFile_createsEveryTableAndOnlyTheJustifiedIndexes() throws {
         try withTemporaryDirectory { directory in
             let connection = try open(directory)
-            #expect(try Migrator.migrate(connection, Schema.migrations) == [1, 2, 3])
+            #expect(try Migrator.migrate(connection, Schema.migrations) == [1, 2, 3, 4])
             #expect(
                 try names(connection, "table")
                     == ["schema_migrations", "events", "sections", "seats", "reservations", "orders",
                         "idempotency_keys", "outbox", "reservations_by_user", "server_state"])
             // Explicit indexes; UNIQUE constraints add their own automatic ones.
-            #expect(try names(connection, "index") == ["reservations_live_holds", "outbox_pending"])
+            #expect(try names(connection, "index") == ["reservations_live_holds", "outbox_pending", "outbox_dead"])
             let seatsSQL = try scalarText(connection, "SELECT sql FROM sqlite_schema WHERE name = 'seats'")
             #expect(seatsSQL.contains("WITHOUT ROWID"))
             #expect(
                 try Migrator.appliedMigrations(connection).map(\.name)
-                    == ["initial", "idempotency_scope_only", "listing_and_extensions"])
+                    == ["initial", "idempotency_scope_only", "listing_and_extensions", "outbox_delivery"])
         }
     }
 

@@ -98,6 +98,10 @@ func renderForTests(_ outcome: WriteOutcome) -> RenderedResponse {
         return RenderedResponse(status: 200, body: Array(reservation.id.utf8))
     case .extended(let reservation, _):
         return RenderedResponse(status: 200, body: Array("\(reservation.id) \(reservation.holdExpiresAtMs)".utf8))
+    case .outboxChanged(let rows):
+        return RenderedResponse(status: 200, body: Array("\(rows)".utf8))
+    case .outboxRevived(let record):
+        return RenderedResponse(status: record == nil ? 404 : 200, body: Array((record?.id ?? "").utf8))
     case .failed(let error):
         return RenderedResponse(status: testStatus(error), body: Array(error.code.utf8))
     }

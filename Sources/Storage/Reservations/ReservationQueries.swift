@@ -165,36 +165,84 @@ enum ReservationQueries {
         return connection.lastInsertRowID
     }
 
-    /// Outbox rows not yet delivered. Counts the partial index `outbox_pending`, so it reads only
-    /// the backlog; start-up only (the writer counts inserts from there on).
+    /// Outbox rows neither delivered nor dead. Counts the partial index `outbox_pending`, so it reads
+    /// only the backlog; start-up only (the writer keeps the count from there on).
     static func pendingOutboxCount(_ connection: SQLiteConnection) throws -> Int64 {
-        try connection.withStatement("SELECT count(*) FROM outbox WHERE delivered_at_ms IS NULL") { statement in
+        try connection.withStatement(
+            "SELECT count(*) FROM outbox WHERE delivered_at_ms IS NULL AND dead_at_ms IS NULL"
+        ) { statement in
             _ = try statement.step()
             return statement.int64(0)
         }
     }
 
-    /// Up to `limit` outbox rows with a sequence above `sequence`, in sequence order (a primary-key
-    /// range read).
-    static func outbox(_ connection: SQLiteConnection, after sequence: Int64, limit: Int) throws -> [OutboxRecord] {
+    /// Which outbox rows a read returns.
+    enum OutboxSelection {
+        /// Every row (the pull feed and the stream).
+        case all
+        /// Rows neither delivered nor dead (the relay's backlog; the `outbox_pending` index).
+        case pending
+        /// Dead rows (the `outbox_dead` index).
+        case dead
+
+        var condition: String {
+            switch self {
+            case .all: ""
+            case .pending: "AND delivered_at_ms IS NULL AND dead_at_ms IS NULL"
+            case .dead: "AND dead_at_ms IS NOT NULL"
+            }
+        }
+    }
+
+    /// Up to `limit` outbox rows of `selection` with a sequence above `sequence`, in sequence order
+    /// (a range read of the primary key or of a partial index).
+    static func outbox(
+        _ connection: SQLiteConnection, _ selection: OutboxSelection = .all, after sequence: Int64, limit: Int
+    ) throws -> [OutboxRecord] {
         try connection.withStatement(
             """
-            SELECT sequence, id, type, aggregate_id, created_at_ms, traceparent, payload, delivered_at_ms
-            FROM outbox WHERE sequence > ? ORDER BY sequence LIMIT ?
+            SELECT sequence, id, type, aggregate_id, created_at_ms, traceparent, payload, delivered_at_ms,
+                attempts, dead_at_ms, last_error
+            FROM outbox WHERE sequence > ? \(selection.condition) ORDER BY sequence LIMIT ?
             """
         ) { statement in
             try statement.bindAll(.integer(sequence), .integer(Int64(limit)))
             var records: [OutboxRecord] = []
-            while try statement.step() {
-                records.append(
-                    OutboxRecord(
-                        sequence: statement.int64(0), id: statement.string(1), type: statement.string(2),
-                        subject: statement.string(3), timeMs: statement.int64(4),
-                        traceparent: statement.isNull(5) ? nil : statement.string(5), data: statement.string(6),
-                        deliveredAtMs: statement.isNull(7) ? nil : statement.int64(7)))
-            }
+            while try statement.step() { records.append(decodeOutbox(statement)) }
             return records
         }
+    }
+
+    /// The outbox row with event id `id`, or nil (a scan: ids are not indexed, and this serves only
+    /// an operator's retry of a dead event, found through the `outbox_dead` index).
+    static func deadOutbox(_ connection: SQLiteConnection, id: String) throws -> OutboxRecord? {
+        try connection.withStatement(
+            """
+            SELECT sequence, id, type, aggregate_id, created_at_ms, traceparent, payload, delivered_at_ms,
+                attempts, dead_at_ms, last_error
+            FROM outbox INDEXED BY outbox_dead WHERE dead_at_ms IS NOT NULL AND id = ?
+            """
+        ) { statement in
+            try statement.bind(1, id)
+            return try statement.step() ? decodeOutbox(statement) : nil
+        }
+    }
+
+    /// The highest outbox sequence ever assigned (AUTOINCREMENT keeps it in sqlite_sequence even
+    /// after the rows are pruned); 0 when none was.
+    static func latestOutboxSequence(_ connection: SQLiteConnection) throws -> Int64 {
+        try connection.withStatement("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'") { statement in
+            try statement.step() ? statement.int64(0) : 0
+        }
+    }
+
+    private static func decodeOutbox(_ statement: SQLiteStatement) -> OutboxRecord {
+        OutboxRecord(
+            sequence: statement.int64(0), id: statement.string(1), type: statement.string(2),
+            subject: statement.string(3), timeMs: statement.int64(4),
+            traceparent: statement.isNull(5) ? nil : statement.string(5), data: statement.string(6),
+            deliveredAtMs: statement.isNull(7) ? nil : statement.int64(7), attempts: Int(statement.int64(8)),
+            deadAtMs: statement.isNull(9) ? nil : statement.int64(9), lastError: statement.isNull(10) ? nil : statement.string(10))
     }
 
     // MARK: Encoding

@@ -328,10 +328,16 @@ extension WriterEngine {
     private func appendOutbox(
         _ type: OutboxEventType, _ reservation: Reservation, traceparent: String?, nowMs: Int64
     ) throws {
+        try appendOutbox(type, subject: reservation.id, data: OutboxRecord.data(for: reservation),
+                         traceparent: traceparent, nowMs: nowMs)
+    }
+
+    /// Appends an outbox row about `subject` in the current transaction and counts it in the backlog.
+    func appendOutbox(_ type: OutboxEventType, subject: String, data: String, traceparent: String?, nowMs: Int64) throws {
         _ = try ReservationQueries.appendOutbox(
             connection, id: configuration.ids.next(prefix: IDGenerator.Prefix.outboxEvent, nowMs: nowMs), type: type,
-            subject: reservation.id, data: OutboxRecord.data(for: reservation),
-            traceparent: ReservationLimits.storableTraceparent(traceparent), nowMs: nowMs)
+            subject: subject, data: data, traceparent: ReservationLimits.storableTraceparent(traceparent), nowMs: nowMs)
+        tally.outboxAppended = true
         outboxBacklog += 1
         onUndo { [unowned self] in self.outboxBacklog -= 1 }
     }

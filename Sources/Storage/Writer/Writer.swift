@@ -86,6 +86,9 @@ public final class Writer: CommandSink, Sendable {
         /// Most expired idempotency rows one batch deletes (oldest first), so a purge never makes a
         /// batch long. Default 1,000, which outpaces the default batch limit of 512 inserts.
         public var idempotencyPurgeLimit: Int
+        /// Called on the writer thread after a batch that appended outbox rows committed, so that
+        /// waiting feed readers and the relay look for them. Must only hand off. Default nil.
+        public var onOutboxCommitted: (@Sendable () -> Void)?
         /// Where the writer's Prometheus series go; nil records none. See `metricsShard`.
         public var metrics: MetricsRegistry?
         /// The registry shard the writer thread records on; no other thread may write it. Nil means
@@ -112,7 +115,8 @@ public final class Writer: CommandSink, Sendable {
             idempotencyEntriesMax: Int = 1_000_000,
             idempotencyPurgeLimit: Int = 1_000,
             metrics: MetricsRegistry? = nil,
-            metricsShard: Int? = nil
+            metricsShard: Int? = nil,
+            onOutboxCommitted: (@Sendable () -> Void)? = nil
         ) {
             self.path = path
             self.options = options
@@ -132,6 +136,7 @@ public final class Writer: CommandSink, Sendable {
             self.idempotencyPurgeLimit = idempotencyPurgeLimit
             self.metrics = metrics
             self.metricsShard = metricsShard
+            self.onOutboxCommitted = onOutboxCommitted
         }
 
         /// The shard the writer records metrics on, when metrics are configured.
@@ -179,8 +184,8 @@ public final class Writer: CommandSink, Sendable {
         public var idempotencyEntries = 0
         /// Expired idempotency rows deleted so far.
         public var idempotencyPurged = 0
-        /// Outbox rows not yet delivered: counted at start-up, then increased by every insert (no
-        /// relay exists yet to decrease it).
+        /// Outbox rows neither delivered nor dead: counted at start-up, then kept by every insert,
+        /// delivery, dead event, retry and prune.
         public var outboxBacklog = 0
 
         /// Mean commands per batch; 0 before the first batch.

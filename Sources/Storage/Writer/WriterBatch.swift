@@ -255,6 +255,7 @@ extension WriterEngine {
 
     /// Only now, after COMMIT returned (or the batch failed), does anyone hear of an outcome.
     private func deliver(_ batch: Batch) {
+        if batch.failure == nil && tally.outboxAppended { configuration.onOutboxCommitted?() }
         for (command, delivery) in batch.answers {
             if let delivery { command.completion(delivery) }
         }

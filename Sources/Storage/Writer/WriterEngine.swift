@@ -181,6 +181,7 @@ final class WriterEngine {
         case .confirm: .confirm
         case .cancel: .cancel
         case .extend: .extend
+        case .outbox: nil
         }
         do {
             let result = try connection.withSavepoint("command") { () throws -> CommandResult in
@@ -195,6 +196,8 @@ final class WriterEngine {
                     return Self.answer(command, try cancel(request, nowMs: now))
                 case .extend(let request):
                     return Self.answer(command, try extend(request, nowMs: now))
+                case .outbox(let change):
+                    return Self.answer(command, try applyOutbox(change, nowMs: now))
                 }
             }
             return (result, operation, nil)
@@ -319,6 +322,7 @@ final class WriterEngine {
     private func complete(_ creation: EventCreation) throws -> InventoryCounts {
         let event = creation.event
         try connection.run("UPDATE events SET complete = 1 WHERE key = ?", .integer(event.key))
+        try appendOutbox(.eventCreated, subject: event.id, data: OutboxRecord.data(for: event), traceparent: nil, nowMs: event.createdAtMs)
         let live = LiveEvent(event: event, index: SeatIndex(event: event))
         events[event.id] = live
         eventsByKey[event.key] = live

@@ -15,6 +15,9 @@ struct BatchTally {
     var touchedEvents: Set<Int64> = []
     /// The key of the newest reservation the batch inserted.
     var newestReservationKey: Int64?
+    /// Whether the batch appended outbox rows (a hint for `onOutboxCommitted`; a rolled-back
+    /// append leaves it set, which costs only a needless wake-up).
+    var outboxAppended = false
 }
 
 // Idempotency on the writer thread (API.md, "Idempotency"; `IdempotencyIndex` explains the storage).

@@ -81,7 +81,7 @@ final class WriterMetrics {
             help: "Time from a hold's deadline to the commit of its expiry, in seconds (start-up expiries excluded).",
             buckets: Self.expiryLatenessBuckets)
         outboxBacklog = registry.gauge(
-            name: "outbox_backlog", help: "Outbox rows not yet delivered (no relay yet: this only grows).")
+            name: "outbox_backlog", help: "Outbox events neither delivered nor dead.")
         replays = registry.counter(
             name: "idempotency_replays_total", help: "Retries answered with the stored response instead of running again.")
         conflicts = registry.counter(

@@ -1,0 +1,180 @@
+import HTTPServer
+import JSON
+import Outbox
+import Reservations
+import Service
+import Timing
+
+/// The outbox as admins read it (API.md, "Outbox events"): the pull feed with long polling, the
+/// same feed as Server-Sent Events, dead events, and retrying one.
+struct OutboxRoutes {
+    let api: RESTAPI
+    let outbox: OutboxAccess
+
+    /// Limits of the pull feed.
+    enum Feed {
+        static let defaultLimit = 100
+        static let limitRange = 1...1_000
+        static let waitSecondsRange = 0...30
+    }
+
+    func register(on router: inout RouterBuilder) {
+        router.add(.get, "/v1/outbox/events") { context in api.handle(&context, events) }
+        router.add(.get, "/v1/outbox/stream") { context in api.handle(&context, stream) }
+        router.add(.get, "/v1/outbox/dead") { context in api.handle(&context, dead) }
+        router.add(.post, "/v1/outbox/dead/{eventId}/retry") { context in api.handle(&context, retry) }
+    }
+
+    /// `?after=&limit=&waitSeconds=`: answers at once when events exist or no wait is asked for;
+    /// otherwise parks the request on its loop until one is committed or the wait ends.
+    private func events(_ context: inout RequestContext) throws -> HandlerResult {
+        _ = try api.caller(context)
+        var problems: [FieldProblem] = []
+        let after = Self.integer(context.query("after"), "after", 0...Int64.max, default: 0, &problems)
+        let limit = Int(Self.integer(context.query("limit"), "limit", Int64(Feed.limitRange.lowerBound)...Int64(Feed.limitRange.upperBound),
+                                     default: Int64(Feed.defaultLimit), &problems))
+        let wait = Self.integer(context.query("waitSeconds"), "waitSeconds",
+                                Int64(Feed.waitSecondsRange.lowerBound)...Int64(Feed.waitSecondsRange.upperBound), default: 0, &problems)
+        guard problems.isEmpty else { throw ServiceError.invalid(problems) }
+        let feed = outbox.feed
+        let version = feed.currentVersion
+        let records = try read { try feed.events(loop: context.loopIndex, after: after, limit: limit) }
+        if !records.isEmpty || wait == 0 {
+            return .respond(Responses.json(200, Self.page(records, after: after)))
+        }
+        guard let promise = context.deferResponse() else {
+            throw ServiceError.unavailable("too many requests in flight; retry shortly")
+        }
+        let parked = feed.wait(loop: context.loopIndex, after: after, limit: limit,
+                               deadlineMs: context.receivedAtMilliseconds + wait * 1000, seenVersion: version) { records in
+            promise.complete(Responses.json(200, Self.page(records, after: after)))
+        }
+        if !parked {
+            promise.complete(Responses.error(&context, .unavailable("too many waiting requests on this connection's thread; retry shortly")))
+        }
+        return .deferred
+    }
+
+    /// Server-Sent Events from `Last-Event-ID` (or `?after=`, else the start), with heartbeats.
+    private func stream(_ context: inout RequestContext) throws -> HandlerResult {
+        _ = try api.caller(context)
+        var problems: [FieldProblem] = []
+        var after = Self.integer(context.query("after"), "after", 0...Int64.max, default: 0, &problems)
+        if let lastEventID = context.headerString("last-event-id") {
+            after = Self.integer(lastEventID.isEmpty ? nil : lastEventID, "Last-Event-ID", 0...Int64.max, default: 0, &problems)
+        }
+        guard problems.isEmpty else { throw ServiceError.invalid(problems) }
+        let stream = context.startStream(contentType: .eventStream, headers: [HTTPHeader("cache-control", "no-store")])
+        let sink = StreamSink(stream)
+        guard outbox.feed.subscribe(loop: context.loopIndex, after: after, sink: sink, nowMs: context.receivedAtMilliseconds) else {
+            throw ServiceError.unavailable("too many open outbox streams; retry later")
+        }
+        return .streaming(stream)
+    }
+
+    /// `?after=&limit=`: dead events with their attempts and last error.
+    private func dead(_ context: inout RequestContext) throws -> HandlerResult {
+        _ = try api.caller(context)
+        var problems: [FieldProblem] = []
+        let after = Self.integer(context.query("after"), "after", 0...Int64.max, default: 0, &problems)
+        let limit = Int(Self.integer(context.query("limit"), "limit", Int64(Feed.limitRange.lowerBound)...Int64(Feed.limitRange.upperBound),
+                                     default: Int64(Feed.defaultLimit), &problems))
+        guard problems.isEmpty else { throw ServiceError.invalid(problems) }
+        let records = try read { try outbox.feed.dead(loop: context.loopIndex, after: after, limit: limit) }
+        var writer = JSONWriter(reservingCapacity: 64 + 600 * records.count)
+        writer.beginObject()
+        writer.key("events")
+        writer.beginArray()
+        for record in records {
+            writer.beginObject()
+            writer.key("event"); writer.raw(record.envelopeJSON())
+            writer.key("attempts"); writer.int(record.attempts)
+            writer.key("lastError"); writer.string(record.lastError ?? "")
+            writer.key("deadAt"); writer.string(RFC3339.format(milliseconds: record.deadAtMs ?? 0))
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("nextAfter"); writer.int(records.last?.sequence ?? after)
+        writer.endObject()
+        return .respond(Responses.json(200, writer.bytes))
+    }
+
+    /// Puts a dead event back into the backlog; 404 when no dead event has the id.
+    private func retry(_ context: inout RequestContext) throws -> HandlerResult {
+        let caller = try api.caller(context)
+        let id = context.parameter(0) ?? ""
+        let body = try BodyReader.parse(context, optional: true)
+        var call = api.call(&context, caller: caller, body: body)
+        call.idempotency = nil
+        let command = try api.service.retryDeadOutboxEventCommand(id: id, call)
+        let revived = outbox.revived
+        let site = ErrorSite(&context)
+        return try api.submit(&context, command) { outcome in
+            guard case .outboxRevived(let record) = outcome else { return nil }
+            guard let record else {
+                return site.render(status: 404, code: "OUTBOX_EVENT_NOT_FOUND", message: "No dead outbox event has this id")
+            }
+            revived(record)
+            var writer = JSONWriter(reservingCapacity: 64 + record.data.utf8.count)
+            writer.beginObject()
+            writer.key("event"); writer.raw(record.envelopeJSON())
+            writer.key("status"); writer.string("PENDING")
+            writer.endObject()
+            return Reply(code: 200, body: writer.bytes)
+        }
+    }
+
+    /// Reads through the loop's outbox connection; a storage error is an internal failure.
+    private func read<T>(_ body: () throws -> T) throws(ServiceError) -> T {
+        do { return try body() } catch { throw .internalFailure(String(describing: error)) }
+    }
+
+    /// `{"events":[…],"nextAfter":N}`.
+    static func page(_ records: [OutboxRecord], after: Int64) -> [UInt8] {
+        var writer = JSONWriter(reservingCapacity: 64 + 512 * records.count)
+        writer.beginObject()
+        writer.key("events")
+        writer.beginArray()
+        for record in records { writer.raw(record.envelopeJSON()) }
+        writer.endArray()
+        writer.key("nextAfter"); writer.int(records.last?.sequence ?? after)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// A query integer in `range`, or `fallback` when absent; a problem when malformed.
+    static func integer(_ text: String?, _ field: String, _ range: ClosedRange<Int64>, default fallback: Int64,
+                        _ problems: inout [FieldProblem]) -> Int64 {
+        guard let text else { return fallback }
+        guard let value = Int64(text), range.contains(value) else {
+            problems.append(FieldProblem(field: field, problem: "must be an integer between \(range.lowerBound) and \(range.upperBound)"))
+            return fallback
+        }
+        return value
+    }
+}
+
+/// What the outbox routes need besides the service: the feed and the relay's door for revived events.
+public struct OutboxAccess: Sendable {
+    public let feed: OutboxFeed
+    /// Called once a dead event is back in the backlog (the relay delivers it; a no-op without one).
+    public let revived: @Sendable (OutboxRecord) -> Void
+
+    public init(feed: OutboxFeed, revived: @escaping @Sendable (OutboxRecord) -> Void) {
+        self.feed = feed
+        self.revived = revived
+    }
+}
+
+/// A Server-Sent Events response as the feed's sink.
+private final class StreamSink: OutboxStreamSink {
+    let stream: ResponseStream
+
+    init(_ stream: ResponseStream) {
+        self.stream = stream
+    }
+
+    var isOpen: Bool { stream.isOpen }
+    func send(_ bytes: [UInt8]) -> Bool { stream.send(bytes) }
+    func finish() { stream.finish() }
+}
