@@ -3,8 +3,8 @@ import Threading
 import Timing
 
 /// Prunes old outbox rows through the writer (API.md: "Delivered events are pruned after
-/// `--outbox-retention-hours`"), one bounded step at a time: at most once a minute, or again at once
-/// while steps come back full. With a webhook, delivered rows go by their delivery time; without one
+/// `--outbox-retention-hours`"), one bounded step at a time: once a minute (a quarter of the
+/// retention period when that is shorter), or again at once while steps come back full. With a webhook, delivered rows go by their delivery time; without one
 /// (the pull feed is the only consumer) every row goes by its creation time. Dead rows stay.
 struct OutboxRetention {
     let commands: any CommandSink
@@ -26,7 +26,7 @@ struct OutboxRetention {
     mutating func runIfDue() {
         let nowMs = clock.monotonicNanoseconds() / 1_000_000
         guard nowMs >= nextStepMs else { return }
-        nextStepMs = nowMs + 60_000
+        nextStepMs = nowMs + UInt64(min(max(retentionMilliseconds / 4, 100), 60_000))
         let limit = rowsPerStep
         let full = OneShot<Bool>()
         let command = WriteCommand(

@@ -108,7 +108,8 @@ final class Application: Sendable {
             LazyOutboxReader(path: configuration.databasePath, options: options)
         }
         let outboxReaders = PerLoop(loopOutboxReaders)
-        let feed = OutboxFeed(readers: loopOutboxReaders, streamsMax: configuration.outbox.streamsMax)
+        let feed = OutboxFeed(readers: loopOutboxReaders, streamsMax: configuration.outbox.streamsMax,
+                              heartbeatMilliseconds: configuration.outbox.heartbeatMilliseconds)
         let outbox = OutboxDelivery(feed: feed)
         let writer = try Writer(configuration: writerConfiguration(registry: registry, outbox: outbox))
         let readiness = Readiness()

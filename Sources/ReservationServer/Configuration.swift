@@ -181,7 +181,7 @@ enum ConfigurationParser {
             config.outbox.policy.maxAttempts = try integer(value, "--outbox-max-attempts", 1...1_000)
         },
         OptionSpec(flag: "--outbox-retention-hours", environment: "OUTBOX_RETENTION_HOURS", valueName: "HOURS", help: "delivered events (every event without a webhook) are pruned after this; fractions allowed (default 24)") { config, value throws(ConfigurationError) in
-            config.outbox.retentionMilliseconds = Int64((try decimal(value, "--outbox-retention-hours", 0.001...87_600) * 3_600_000).rounded())
+            config.outbox.retentionMilliseconds = Int64((try decimal(value, "--outbox-retention-hours", 0.0001...87_600) * 3_600_000).rounded())
         },
         OptionSpec(flag: "--outbox-connections", environment: "OUTBOX_CONNECTIONS", valueName: "N", help: "webhook connections used at once (default 4)") { config, value throws(ConfigurationError) in
             config.outbox.connections = try integer(value, "--outbox-connections", 1...64)
@@ -191,6 +191,9 @@ enum ConfigurationParser {
         },
         OptionSpec(flag: "--outbox-streams-max", environment: "OUTBOX_STREAMS_MAX", valueName: "N", help: "open GET /v1/outbox/stream connections at most; more get 503 (default 64)") { config, value throws(ConfigurationError) in
             config.outbox.streamsMax = try integer(value, "--outbox-streams-max", 1...10_000)
+        },
+        OptionSpec(flag: "--outbox-heartbeat-seconds", environment: "OUTBOX_HEARTBEAT_SECONDS", valueName: "SECONDS", help: "an idle outbox stream gets a comment line this often, so proxies keep it open (default 15)") { config, value throws(ConfigurationError) in
+            config.outbox.heartbeatMilliseconds = Int64((try decimal(value, "--outbox-heartbeat-seconds", 0.1...3_600) * 1000).rounded())
         },
     ]
 
@@ -290,4 +293,5 @@ struct OutboxSettings: Sendable {
     var connections = 4
     var responseTimeoutMilliseconds = 10_000
     var streamsMax = 64
+    var heartbeatMilliseconds: Int64 = 15_000
 }
