@@ -86,6 +86,10 @@ public final class Connection {
     /// Closes at once, dropping unsent output.
     public func close() { loop.close(self) }
 
+    /// Caps what the kernel buffers for this connection's sending side, for a long-lived response
+    /// whose own bound should not be hidden behind megabytes of socket buffer.
+    public func limitKernelSendBuffer(bytes: Int) { Socket.setSendBufferBytes(fd, bytes) }
+
     /// Sends what `output` holds now, as the loop does after every handler call, for output written
     /// outside one (a stream fed from the loop's before-sleep hook); closes when asked to.
     public func flush() { loop.afterHandler(self) }

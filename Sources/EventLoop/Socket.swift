@@ -133,6 +133,12 @@ public enum Socket {
         }
     }
 
+    /// Caps the kernel's send buffer for `fd` (Linux doubles the value for its own bookkeeping).
+    public static func setSendBufferBytes(_ fd: Int32, _ bytes: Int) {
+        var value = Int32(clamping: bytes)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     public static func close(_ fd: Int32) {
         _ = Glibc.close(fd)
     }

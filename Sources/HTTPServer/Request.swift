@@ -169,7 +169,10 @@ public struct RequestContext {
     /// `headers`, without a length, and the body ends when the stream or the connection closes. The
     /// stream is confined to this loop's thread.
     public func startStream(status: Int = 200, contentType: ContentType, headers: [HTTPHeader] = []) -> ResponseStream {
-        ResponseStream(head: HTTPResponse(status: status, contentType: contentType, headers: headers, body: []),
+        // What waits for a slow peer is this stream's bound plus a modest kernel buffer, not the
+        // megabytes a send buffer may grow to.
+        connection.limitKernelSendBuffer(bytes: ResponseStream.kernelSendBufferBytes)
+        return ResponseStream(head: HTTPResponse(status: status, contentType: contentType, headers: headers, body: []),
                        connection: connection, pendingBytesMax: loopState.streamPendingBytesMax)
     }
 
@@ -184,13 +187,16 @@ public struct RequestContext {
 }
 
 /// A response body sent piece by piece on its connection's loop thread (see
-/// `RequestContext.startStream`). Sending never blocks: a peer that does not read is disconnected
-/// once `pendingBytesMax` bytes wait for it, so a slow client never holds anything up.
+/// `RequestContext.startStream`). Sending never blocks: a peer that has more than `pendingBytesMax`
+/// bytes waiting for it when more is sent is disconnected, so a slow client never holds anything
+/// up (what waits is at most that bound plus one piece).
 public final class ResponseStream {
     let head: HTTPResponse
     /// Valid while `isOpen`: the connection handler marks the stream closed when the connection goes.
     private unowned(unsafe) let connection: Connection
     private let pendingBytesMax: Int
+    /// The kernel send buffer a stream's connection gets (Linux doubles it).
+    static let kernelSendBufferBytes = 32 * 1_024
     /// False once the stream ended: closed here, by the peer, by a drain, or for falling behind.
     public private(set) var isOpen = true
 
@@ -204,11 +210,11 @@ public final class ResponseStream {
     public var pendingBytes: Int { isOpen ? connection.output.readableCount : 0 }
 
     /// Sends `bytes`; false (and the connection closed) when more than `pendingBytesMax` bytes
-    /// would wait for the peer, or when the stream has already ended.
+    /// still wait for the peer, or when the stream has already ended.
     @discardableResult
     public func send(_ bytes: [UInt8]) -> Bool {
         guard isOpen else { return false }
-        guard connection.output.readableCount + bytes.count <= pendingBytesMax else {
+        guard connection.output.readableCount <= pendingBytesMax else {
             ended()
             connection.close()
             return false

@@ -409,3 +409,34 @@ def test_every_committed_event_is_delivered_at_least_once_across_kill_9(server, 
     # The database agrees: nothing is left undelivered.
     with sqlite3.connect(srv.db) as db:
         assert db.execute("SELECT count(*) FROM outbox WHERE delivered_at_ms IS NULL").fetchone()[0] == 0
+
+
+def test_a_stream_that_does_not_read_is_disconnected_and_blocks_nobody(server):
+    srv = server(args=["--pending-output-bytes-max", "4096", "--outbox-streams-max", "1"])
+    event_id = srv.create_event((("A", 1000, 100),))
+    for _ in range(600):
+        srv.hold_ok(event_id, 1)
+    # A reader with a tiny window asks for everything from the start, then never reads.
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    slow.connect(("127.0.0.1", srv.port))
+    slow.sendall(b"GET /v1/outbox/stream?after=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+    # Holds go on at full speed meanwhile.
+    start = time.monotonic()
+    for _ in range(200):
+        srv.hold_ok(event_id, 1)
+    assert time.monotonic() - start < 20
+    # The stream was dropped (its slot is free again), and what it had buffered ends in EOF or a reset.
+    wait_until(lambda: " 200 " in SSEClient(srv.port).head.split("\r\n")[0], timeout=10, message="the slot freed")
+    slow.settimeout(10)
+    received = 0
+    try:
+        while True:
+            chunk = slow.recv(65536)
+            if not chunk:
+                break
+            received += len(chunk)
+    except ConnectionResetError:
+        pass
+    assert received < 800 * 600, f"the slow stream got {received} bytes: everything, instead of being cut off"
+    slow.close()
