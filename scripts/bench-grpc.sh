@@ -114,26 +114,8 @@ h2() {  # url → req/s
         | awk '/^finished in/ {gsub(",", "", $4); print int($4)} /^requests:/ {print "#", $0 > "/dev/stderr"}'
 }
 health=$(h2 "http://127.0.0.1:$grpc_port/grpc.health.v1.Health/Check" 2>"$work/h2-health.txt")
-nginx_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<NGINX
-worker_processes 2;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    server {
-        listen 127.0.0.1:$nginx_port http2;
-        location / { return 200 "ok"; }
-    }
-}
-NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
-nginx_pid=$!
-sleep 0.5
+nginx_port=$(free_port)
+start_nginx "$work/nginx" 2 "127.0.0.1:$nginx_port http2" '200 "ok"'
 baseline=$(h2 "http://127.0.0.1:$nginx_port/grpc.health.v1.Health/Check" 2>"$work/h2-nginx.txt")
 echo "health over HTTP/2 (h2load -c $connections -m 10 -t 1, ${duration} s): reservation-server $health req/s ($(sed 's/^# //' "$work/h2-health.txt")); nginx h2c return 200: $baseline req/s ($(sed 's/^# //' "$work/h2-nginx.txt"))"
 

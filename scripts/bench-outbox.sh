@@ -51,27 +51,8 @@ echo "building (release)…"
 swift build -c release --product reservation-server >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 binary=.build/release/reservation-server
 
-nginx_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    client_body_buffer_size 16k;
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / { return 204; }
-    }
-}
-NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
-nginx_pid=$!
-sleep 0.5
+nginx_port=$(free_port)
+start_nginx "$work/nginx" 1 "127.0.0.1:$nginx_port" 204
 webhook="http://127.0.0.1:$nginx_port/events"
 common=(--host 127.0.0.1 --port 0 --grpc-port 0 --db "$work/bench.db" --access-log-sample-rate 0 --hold-seconds 3600
         --idempotency-ttl-seconds 10)

@@ -42,3 +42,36 @@ read_set() {
     export EVENTS
     LIMIT=5000 USER_ID=bench-reader IDS="$ids" wrk -t1 -c16 -d120s --timeout 30s -s scripts/wrk/hold-record.lua "$base" >/dev/null
 }
+
+# free_port — a TCP port nobody listens on now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_nginx DIR WORKERS LISTEN ANSWER — nginx with its configuration, pid, logs and temporary
+# files in DIR, WORKERS worker processes, `listen LISTEN` (e.g. "127.0.0.1:8080 http2") and
+# `return ANSWER` for every request (e.g. '204' or '200 "ok"'), no access log and unlimited
+# keep-alive requests. Sets nginx_pid.
+start_nginx() {
+    local dir=$1 workers=$2 listen=$3 answer=$4
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<NGINX
+worker_processes $workers;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    client_body_temp_path $dir;
+    server {
+        listen $listen;
+        location / { return $answer; }
+    }
+}
+NGINX
+    nginx -p "$dir" -c "$dir/nginx.conf" &
+    nginx_pid=$!
+    sleep 0.5
+}

@@ -30,9 +30,7 @@ struct OutboxRoutes {
     private func events(_ context: inout RequestContext) throws -> HandlerResult {
         _ = try api.caller(context)
         var problems: [FieldProblem] = []
-        let after = Self.integer(context.query("after"), "after", 0...Int64.max, default: 0, &problems)
-        let limit = Int(Self.integer(context.query("limit"), "limit", Int64(Feed.limitRange.lowerBound)...Int64(Feed.limitRange.upperBound),
-                                     default: Int64(Feed.defaultLimit), &problems))
+        let (after, limit) = Self.page(context, &problems)
         let wait = Self.integer(context.query("waitSeconds"), "waitSeconds",
                                 Int64(Feed.waitSecondsRange.lowerBound)...Int64(Feed.waitSecondsRange.upperBound), default: 0, &problems)
         guard problems.isEmpty else { throw ServiceError.invalid(problems) }
@@ -76,9 +74,7 @@ struct OutboxRoutes {
     private func dead(_ context: inout RequestContext) throws -> HandlerResult {
         _ = try api.caller(context)
         var problems: [FieldProblem] = []
-        let after = Self.integer(context.query("after"), "after", 0...Int64.max, default: 0, &problems)
-        let limit = Int(Self.integer(context.query("limit"), "limit", Int64(Feed.limitRange.lowerBound)...Int64(Feed.limitRange.upperBound),
-                                     default: Int64(Feed.defaultLimit), &problems))
+        let (after, limit) = Self.page(context, &problems)
         guard problems.isEmpty else { throw ServiceError.invalid(problems) }
         let records = try read { try outbox.feed.dead(loop: context.loopIndex, after: after, limit: limit) }
         var writer = JSONWriter(reservingCapacity: 64 + 600 * records.count)
@@ -140,6 +136,14 @@ struct OutboxRoutes {
         writer.key("nextAfter"); writer.int(records.last?.sequence ?? after)
         writer.endObject()
         return writer.bytes
+    }
+
+    /// `?after=` (default 0) and `?limit=` (default 100, at most 1,000).
+    static func page(_ context: RequestContext, _ problems: inout [FieldProblem]) -> (after: Int64, limit: Int) {
+        let after = integer(context.query("after"), "after", 0...Int64.max, default: 0, &problems)
+        let limit = integer(context.query("limit"), "limit", Int64(Feed.limitRange.lowerBound)...Int64(Feed.limitRange.upperBound),
+                            default: Int64(Feed.defaultLimit), &problems)
+        return (after, Int(limit))
     }
 
     /// A query integer in `range`, or `fallback` when absent; a problem when malformed.

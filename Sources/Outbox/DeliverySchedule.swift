@@ -17,33 +17,18 @@ struct DeliverySchedule {
 
     /// The events of one subject not yet finished, oldest first.
     private struct SubjectQueue {
-        var items: [Item] = []
-        var head = 0
+        var items = FIFO<Item>()
         /// An attempt of the head is running.
         var inFlight = false
         /// The head may not be attempted before this (monotonic ms); 0 = at once.
         var notBeforeMs: Int64 = 0
-        var isEmpty: Bool { head == items.count }
-        var first: Item { items[head] }
+        var isEmpty: Bool { items.isEmpty }
+        var first: Item { items.first! }
 
-        mutating func removeFirst() {
-            head += 1
-            if head == items.count {
-                items.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head >= 64 && head * 2 >= items.count {
-                items.removeFirst(head)
-                head = 0
-            }
-        }
-
-        /// Inserts in sequence order (appending is the usual case: events arrive in order).
+        /// Inserts in sequence order (appending is the usual case: events arrive in order), never
+        /// ahead of an attempt in flight: that stays the head until it finishes.
         mutating func insert(_ item: Item) {
-            var index = items.count
-            while index > head && items[index - 1].record.sequence > item.record.sequence { index -= 1 }
-            // Never ahead of an attempt in flight: it stays the head until it finishes.
-            if inFlight && index == head { index = head + 1 }
-            items.insert(item, at: index)
+            items.insert(item, keepingFirst: inFlight) { $0.record.sequence > item.record.sequence }
         }
     }
 
@@ -51,8 +36,7 @@ struct DeliverySchedule {
     let capacity: Int
     private var queues: [String: SubjectQueue] = [:]
     /// Subjects whose head may be attempted now, first come first served.
-    private var ready: [String] = []
-    private var readyHead = 0
+    private var ready = FIFO<String>()
     /// Subjects waiting for a retry time, earliest first.
     private var delayed = RetryHeap()
     /// Sequences held, so that a reload or a revived event is never held twice.
@@ -93,16 +77,7 @@ struct DeliverySchedule {
             queues[subject] = queue
             ready.append(subject)
         }
-        while readyHead < ready.count {
-            let subject = ready[readyHead]
-            readyHead += 1
-            if readyHead == ready.count {
-                ready.removeAll(keepingCapacity: true)
-                readyHead = 0
-            } else if readyHead >= 1_024 && readyHead * 2 >= ready.count {
-                ready.removeFirst(readyHead)
-                readyHead = 0
-            }
+        while let subject = ready.popFirst() {
             guard var queue = queues[subject], !queue.isEmpty, !queue.inFlight else { continue }
             queue.inFlight = true
             queues[subject] = queue
@@ -131,7 +106,7 @@ struct DeliverySchedule {
         inFlight -= 1
         switch finish {
         case .done:
-            queue.removeFirst()
+            _ = queue.items.popFirst()
             held.remove(item.record.sequence)
             if queue.isEmpty {
                 queues[subject] = nil
@@ -141,7 +116,7 @@ struct DeliverySchedule {
             queues[subject] = queue
             ready.append(subject)
         case .retry(let atMs):
-            queue.items[queue.head].attempts = item.attempts
+            queue.items.updateFirst { $0.attempts = item.attempts }
             queue.notBeforeMs = max(atMs, 1)
             queues[subject] = queue
             delayed.push(atMs: queue.notBeforeMs, subject: subject)
@@ -152,6 +127,47 @@ struct DeliverySchedule {
     /// oldest, so only heads are looked at.
     var oldestTimeMs: Int64? {
         queues.values.lazy.filter { !$0.isEmpty }.map { $0.first.record.timeMs }.min()
+    }
+}
+
+/// A first-in, first-out queue on an array: popping moves a head index, and the consumed prefix is
+/// dropped once it is at least half the storage, so each element is moved O(1) times on average.
+struct FIFO<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == storage.count }
+    var count: Int { storage.count - head }
+    var first: Element? { isEmpty ? nil : storage[head] }
+
+    mutating func append(_ element: Element) { storage.append(element) }
+
+    mutating func popFirst() -> Element? {
+        guard !isEmpty else { return nil }
+        let element = storage[head]
+        head += 1
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64 && head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+
+    mutating func updateFirst(_ change: (inout Element) -> Void) {
+        guard !isEmpty else { return }
+        change(&storage[head])
+    }
+
+    /// Inserts `element` before the trailing run of elements for which `goesAfter` holds (after
+    /// the first element when `keepingFirst`).
+    mutating func insert(_ element: Element, keepingFirst: Bool, goesAfter: (Element) -> Bool) {
+        var index = storage.count
+        while index > head && goesAfter(storage[index - 1]) { index -= 1 }
+        if keepingFirst && index == head && !isEmpty { index = head + 1 }
+        storage.insert(element, at: index)
     }
 }
 
