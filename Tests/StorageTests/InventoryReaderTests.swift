@@ -105,18 +105,29 @@ import Testing
         }
     }
 
-    @Test func seats_sparseStatusFilter_readsABoundedNumberOfRowsPerPage() throws {
-        let budget = SQLiteInventoryReader.maxRowsExaminedPerPage
-        // Just under three budgets of rows, so the third page reaches the end and needs no cursor.
-        let last = budget * 3 - 10
+    @Test func seats_sparseStatusFilter_scansOnForAMatch_withinABound() throws {
+        let bound = SQLiteInventoryReader.maxRowsScannedForFirstMatch
+        // Two held seats just past the first-match bound: one empty page with a cursor, then both.
+        let last = bound + 10
         try withEvents([eventSpec("evt_sparse", seats: [last])]) { directory, reader in
             try hold(directory, "evt_sparse", section: 0, numbers: [last - 1, last])
             let first = try reader.seats(eventID: "evt_sparse", status: .held, section: nil, limit: 10, cursor: nil)
-            #expect(first.seats.isEmpty, "nothing held within the first budget of rows")
-            #expect(first.nextCursor != nil)
+            #expect(first.seats.isEmpty && first.nextCursor != nil, "nothing held within the bound")
             let (held, pages) = try allPages(reader, "evt_sparse", status: .held, limit: 10)
             #expect(held.map(\.seatID) == ["A-\(last - 1)", "A-\(last)"])
-            #expect(pages == 3)
+            #expect(pages == 2)
+        }
+        // Matches deep inside a large event come on the first page: sections without any are
+        // skipped by their counters, and a section is read on until a match.
+        try withEvents([eventSpec("evt_deep", seats: [30_000, 30_000, 30_000])]) { directory, reader in
+            try hold(directory, "evt_deep", section: 2, numbers: [29_000, 29_999])
+            let page = try reader.seats(eventID: "evt_deep", status: .held, section: nil, limit: 10, cursor: nil)
+            #expect(page.seats.map(\.seatID) == ["C-29000", "C-29999"] && page.nextCursor == nil)
+            let inSection = try reader.seats(eventID: "evt_deep", status: .held, section: "C", limit: 1, cursor: nil)
+            #expect(inSection.seats.map(\.seatID) == ["C-29000"] && inSection.nextCursor != nil)
+            let rest = try reader.seats(eventID: "evt_deep", status: .held, section: "C", limit: 1, cursor: inSection.nextCursor)
+            #expect(rest.seats.map(\.seatID) == ["C-29999"] && rest.nextCursor == nil)
+            #expect(try reader.seats(eventID: "evt_deep", status: .sold, section: nil, limit: 10, cursor: nil).seats.isEmpty)
         }
     }
 

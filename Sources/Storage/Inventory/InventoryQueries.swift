@@ -65,6 +65,23 @@ enum InventoryQueries {
         }
     }
 
+    /// The indexes of the event's sections whose counters have at least one seat in `status`.
+    static func sectionsWithSeats(_ connection: SQLiteConnection, eventKey: Int64, in status: SeatStatus) throws -> Set<Int> {
+        let column = switch status {
+        case .available: "available"
+        case .held: "held"
+        case .sold: "sold"
+        }
+        return try connection.withStatement(
+            "SELECT section_index FROM sections WHERE event_key = ? AND \(column) > 0"
+        ) { statement in
+            try statement.bind(1, eventKey)
+            var found = Set<Int>()
+            while try statement.step() { found.insert(statement.int(0)) }
+            return found
+        }
+    }
+
     /// The complete event `id` with its stored counters, or nil.
     static func event(_ connection: SQLiteConnection, id: EventID) throws -> (event: Event, counts: InventoryCounts)? {
         guard let row = try eventRow(connection, id: id) else { return nil }

@@ -3,15 +3,20 @@ import Reservations
 /// Inventory reads for one event-loop thread, on its own read-only connection.
 ///
 /// Every query is a primary-key lookup or a bounded primary-key range read, so a GET never scans
-/// an event: a seat page reads at most `maxRowsExaminedPerPage` seat rows, and a filtered listing
-/// that finds fewer matches than asked for in that budget returns them with a cursor to continue.
+/// an event. An unfiltered seat page reads one row more than it returns. A page filtered by status
+/// skips the sections whose counters have no seat in that status, reads on until it has a match,
+/// and then stops after `maxRowsExaminedPerPage` rows (with a cursor to continue); a page with no
+/// match yet reads at most `maxRowsScannedForFirstMatch` rows before it returns empty with a cursor.
 public final class SQLiteInventoryReader: InventoryReader, @unchecked Sendable {
     // @unchecked Sendable: the reader belongs to one loop thread, like its connection (whose debug
     // owner check runs on every query). The only cross-thread move is handing it to that thread
     // before first use, which the thread start orders.
 
-    /// Most seat rows one `seats` call reads.
+    /// Most seat rows a filtered page that has found matches reads.
     public static let maxRowsExaminedPerPage = 4_096
+    /// Most seat rows a filtered page reads while it has found no match (a few milliseconds of
+    /// clustered range reads), so that sparse statuses rarely give an empty page.
+    public static let maxRowsScannedForFirstMatch = 65_536
     /// Event definitions kept for seat listings; they never change once an event is complete.
     static let cacheLimit = 1_024
 
@@ -64,21 +69,19 @@ public final class SQLiteInventoryReader: InventoryReader, @unchecked Sendable {
             sectionIndex = found
         }
         let start = (after ?? nil) ?? SeatPosition(section: 0, number: 0)
-        // Without a status filter every row matches, so one row past the page shows whether more exist.
-        let budget = status == nil ? limit + 1 : max(limit + 1, Self.maxRowsExaminedPerPage)
+        guard let status else { return try unfilteredSeats(event, section: sectionIndex, from: start, limit: limit) }
+        return try filteredSeats(event, status: status, section: sectionIndex, from: start, limit: limit)
+    }
 
+    /// Every seat from `start` on: one row past the page shows whether more exist.
+    private func unfilteredSeats(_ event: Event, section sectionIndex: Int?, from start: SeatPosition, limit: Int) throws -> SeatPage {
         let statement: SQLiteStatement
         if let sectionIndex {
             if start.section > sectionIndex { return SeatPage(seats: [], nextCursor: nil) }
-            statement = try connection.statement(
-                """
-                SELECT section_index, seat_number, status FROM seats
-                WHERE event_key = ?1 AND section_index = ?2 AND seat_number > ?3
-                ORDER BY seat_number LIMIT ?4
-                """)
+            statement = try connection.statement(Self.sectionRowsSQL)
             try statement.bindAll(
                 .integer(event.key), .integer(Int64(sectionIndex)),
-                .integer(start.section == sectionIndex ? Int64(start.number) : 0), .integer(Int64(budget)))
+                .integer(start.section == sectionIndex ? Int64(start.number) : 0), .integer(Int64(limit + 1)))
         } else {
             statement = try connection.statement(
                 """
@@ -87,37 +90,82 @@ public final class SQLiteInventoryReader: InventoryReader, @unchecked Sendable {
                 ORDER BY section_index, seat_number LIMIT ?4
                 """)
             try statement.bindAll(
-                .integer(event.key), .integer(Int64(start.section)), .integer(Int64(start.number)),
-                .integer(Int64(budget)))
+                .integer(event.key), .integer(Int64(start.section)), .integer(Int64(start.number)), .integer(Int64(limit + 1)))
         }
         defer { statement.reset() }
+        var seats: [SeatInfo] = []
+        seats.reserveCapacity(min(limit, 256))
+        var last: SeatPosition?
+        while try statement.step() {
+            if seats.count == limit { return SeatPage(seats: seats, nextCursor: Self.encodeCursor(last!)) }
+            let position = SeatPosition(section: statement.int(0), number: statement.int(1))
+            seats.append(Self.info(event, position, InventoryQueries.seatStatus(statement.int64(2))))
+            last = position
+        }
+        return SeatPage(seats: seats, nextCursor: nil)
+    }
 
+    /// Seats in `status` from `start` on, section by section (skipping sections whose counters
+    /// have none), in chunks of rows.
+    private func filteredSeats(
+        _ event: Event, status: SeatStatus, section sectionIndex: Int?, from start: SeatPosition, limit: Int
+    ) throws -> SeatPage {
+        let candidates = try InventoryQueries.sectionsWithSeats(connection, eventKey: event.key, in: status)
+        let statement = try connection.statement(Self.sectionRowsSQL)
+        defer { statement.reset() }
         var seats: [SeatInfo] = []
         seats.reserveCapacity(min(limit, 256))
         var examined = 0
-        var lastExamined: SeatPosition?
-        while try statement.step() {
-            examined += 1
-            let position = SeatPosition(section: statement.int(0), number: statement.int(1))
-            let seatStatus = InventoryQueries.seatStatus(statement.int64(2))
-            if status == nil || seatStatus == status {
-                if seats.count == limit {
-                    // A further match exists: the page is full and the next one starts after it.
-                    return SeatPage(seats: seats, nextCursor: Self.encodeCursor(lastExamined!))
-                }
-                let definition = event.sections[position.section]
-                seats.append(
-                    SeatInfo(
-                        seatID: SeatID.format(section: definition.name, number: position.number),
-                        section: definition.name, status: seatStatus, priceMinor: definition.priceMinor))
+        var last = start
+        var section = sectionIndex.map { max($0, start.section) } ?? start.section
+        var number = section == start.section ? start.number : 0
+        while section < event.sections.count, sectionIndex == nil || section == sectionIndex {
+            if !candidates.contains(section) {
+                section += 1
+                number = 0
+                continue
             }
-            lastExamined = position
-        }
-        // The budget ran out before the rows did: continue from the last row read.
-        if examined == budget, let lastExamined {
-            return SeatPage(seats: seats, nextCursor: Self.encodeCursor(lastExamined))
+            let chunk = Self.maxRowsExaminedPerPage
+            statement.reset()
+            try statement.bindAll(.integer(event.key), .integer(Int64(section)), .integer(Int64(number)), .integer(Int64(chunk)))
+            var rows = 0
+            while try statement.step() {
+                rows += 1
+                examined += 1
+                let position = SeatPosition(section: section, number: statement.int(1))
+                if InventoryQueries.seatStatus(statement.int64(2)) == status {
+                    // A further match exists: the page is full and the next one starts after the last seat on it.
+                    if seats.count == limit { return SeatPage(seats: seats, nextCursor: Self.encodeCursor(last)) }
+                    seats.append(Self.info(event, position, status))
+                }
+                last = position
+            }
+            if rows < chunk {
+                section += 1
+                number = 0
+            } else {
+                number = last.number
+            }
+            let budget = seats.isEmpty ? Self.maxRowsScannedForFirstMatch : Self.maxRowsExaminedPerPage
+            if examined >= budget, section < event.sections.count, sectionIndex == nil || section == sectionIndex {
+                // Out of budget with rows left: continue from the last row read.
+                return SeatPage(seats: seats, nextCursor: Self.encodeCursor(last))
+            }
         }
         return SeatPage(seats: seats, nextCursor: nil)
+    }
+
+    /// One section's rows after a seat number, in order (`?1` event, `?2` section, `?3` number, `?4` limit).
+    private static let sectionRowsSQL = """
+        SELECT section_index, seat_number, status FROM seats
+        WHERE event_key = ?1 AND section_index = ?2 AND seat_number > ?3
+        ORDER BY seat_number LIMIT ?4
+        """
+
+    private static func info(_ event: Event, _ position: SeatPosition, _ status: SeatStatus) -> SeatInfo {
+        let definition = event.sections[position.section]
+        return SeatInfo(seatID: SeatID.format(section: definition.name, number: position.number),
+                        section: definition.name, status: status, priceMinor: definition.priceMinor)
     }
 
     public func reservation(_ id: ReservationID) throws -> Reservation? {
