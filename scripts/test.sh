@@ -30,4 +30,6 @@ for script in scripts/smoke-*.sh; do
 done
 echo "== end-to-end tests (pytest, against the release binary)"
 python3 -m pytest -q -p no:cacheprovider Tests/e2e
+echo "== chaos: kill -9 under load, restart, nothing acknowledged lost (3 cycles)"
+bash scripts/chaos.sh 3
 echo "all tests passed"
