@@ -31,7 +31,7 @@ struct Configuration: Sendable {
     var quantityMax = 10
     var idempotencyTTLMilliseconds: Int64 = 300_000
     var expiryTickMilliseconds: Int64 = 10
-    var idempotencyKeysMax = 1_000_000
+    var idempotencyKeysMax = 16_000_000
     /// Outbox delivery: the webhook (none: the pull feed and stream only) and its limits.
     var outbox = OutboxSettings()
     /// Largest RPC request message (Connect and gRPC), after decompression.
@@ -125,7 +125,7 @@ enum ConfigurationParser {
         OptionSpec(flag: "--idempotency-ttl-seconds", environment: "IDEMPOTENCY_TTL_SECONDS", valueName: "SECONDS", help: "how long an Idempotency-Key is remembered (default 300)") { config, value throws(ConfigurationError) in
             config.idempotencyTTLMilliseconds = Int64((try decimal(value, "--idempotency-ttl-seconds", 1...604_800) * 1000).rounded())
         },
-        OptionSpec(flag: "--idempotency-keys-max", environment: "IDEMPOTENCY_KEYS_MAX", valueName: "N", help: "keys remembered at once (about 300 bytes each); beyond it a new key gets 503, so keys-max / ttl is the sustained rate of new keys (default 1000000)") { config, value throws(ConfigurationError) in
+        OptionSpec(flag: "--idempotency-keys-max", environment: "IDEMPOTENCY_KEYS_MAX", valueName: "N", help: "keys remembered at once (at most 64 bytes of memory each; the responses stay on disk); beyond it a new key gets 503, so keys-max / ttl is the sustained rate of new keys (default 16000000: 53,333/s with a 300 s TTL)") { config, value throws(ConfigurationError) in
             config.idempotencyKeysMax = try integer(value, "--idempotency-keys-max", 1_000...100_000_000)
         },
         OptionSpec(flag: "--max-quantity", environment: "MAX_QUANTITY", valueName: "N", help: "most seats one reservation may hold (default 10)") { config, value throws(ConfigurationError) in

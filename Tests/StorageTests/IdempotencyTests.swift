@@ -3,6 +3,7 @@ import Metrics
 import Reservations
 @testable import Storage
 import Synchronization
+import TestSupport
 import Testing
 
 /// Idempotency-Key handling in the writer (API.md, "Idempotency"): a retry never runs twice.
@@ -412,27 +413,28 @@ import Testing
     @Test func purgeCandidates_stopAtTheFirstLiveRow_andRespectTheLimit() {
         var index = IdempotencyIndex()
         for seq in 1...5 {
-            _ = index.insert(scope: "s\(seq)", seq: Int64(seq), expiresAtMs: Int64(seq) * 10)
+            index.insert(scope: "s\(seq)", seq: Int64(seq), expiresAtMs: Int64(seq) * 10)
         }
         #expect(index.purgeCandidates(atMs: 5, limit: 10) == nil)
         #expect(index.purgeCandidates(atMs: 30, limit: 10)! == (3, 3))
         #expect(index.purgeCandidates(atMs: 30, limit: 2)! == (2, 2))
         index.dropPurged(2)
         #expect(index.count == 3 && index.storedRows == 3)
-        #expect(index.live("s1", atMs: 0) == nil)
-        #expect(index.live("s3", atMs: 29) != nil && index.live("s3", atMs: 30) == nil, "expired before purged")
+        #expect(index.candidates("s1", atMs: 0).isEmpty)
+        #expect(!index.candidates("s3", atMs: 29).isEmpty && index.candidates("s3", atMs: 30).isEmpty, "expired before purged")
     }
 
-    @Test func aReplacedEntry_survivesThePurgeOfItsOldRow() {
+    @Test func aReclaimedScope_hasItsNewEntryAfterThePurgeOfItsOldRow() {
         var index = IdempotencyIndex()
-        _ = index.insert(scope: "a", seq: 1, expiresAtMs: 10)
-        let previous = index.insert(scope: "a", seq: 2, expiresAtMs: 50)
-        #expect(previous == IdempotencyIndex.Entry(seq: 1, expiresAtMs: 10))
+        index.insert(scope: "a", seq: 1, expiresAtMs: 10)
+        index.insert(scope: "a", seq: 2, expiresAtMs: 50)
+        #expect(index.candidates("a", atMs: 5) == [IdempotencyIndex.Entry(seq: 2, expiresAtMs: 50), IdempotencyIndex.Entry(seq: 1, expiresAtMs: 10)])
         index.dropPurged(1)
-        #expect(index.live("a", atMs: 20) == IdempotencyIndex.Entry(seq: 2, expiresAtMs: 50))
+        #expect(index.candidates("a", atMs: 20) == [IdempotencyIndex.Entry(seq: 2, expiresAtMs: 50)])
 
-        index.undoInsert(scope: "a", previous: nil)
+        index.undoInsert()
         #expect(index.count == 0 && index.storedRows == 0)
+        #expect(index.candidates("a", atMs: 20).isEmpty)
     }
 
     @Test func nextSeq_neverGoesBack_evenWhenEveryRowIsPurged() {
@@ -444,6 +446,64 @@ import Testing
         index.dropPurged(2)
         #expect(index.nextSeq == 10)
         #expect(index.count == 0, "the purge took the live row's entry with it")
+    }
+
+    @Test func digestTable_agreesWithAModel_throughGrowthShrinkingAndRemovalsInRuns() {
+        var random = SeededGenerator(seed: 20261202)
+        var table = DigestTable()
+        var model: [UInt64: [Int64]] = [:]
+        var pairs: [(UInt64, Int64)] = []
+        // Few distinct digests with small low bits make long runs and repeated digests, the cases
+        // deletion by backward shift must get right.
+        for step in 0..<60_000 {
+            if pairs.isEmpty || (step < 40_000 ? UInt64.random(in: 0..<3, using: &random) > 0 : UInt64.random(in: 0..<3, using: &random) == 0) {
+                let digest = UInt64.random(in: 1...5_000, using: &random) << (UInt64.random(in: 0..<2, using: &random) * 20)
+                let seq = Int64(step)
+                table.insert(digest: digest, seq: seq)
+                model[digest, default: []].append(seq)
+                pairs.append((digest, seq))
+            } else {
+                let victim = pairs.remove(at: Int.random(in: 0..<pairs.count, using: &random))
+                table.remove(digest: victim.0, seq: victim.1)
+                model[victim.0]?.removeAll { $0 == victim.1 }
+            }
+            if step % 997 == 0 || step == 59_999 {
+                #expect(table.count == pairs.count)
+                for digest in model.keys.prefix(200) {
+                    var seen: [UInt32] = []
+                    table.forEachSeq(of: digest) { seen.append($0) }
+                    #expect(seen.sorted() == (model[digest] ?? []).map { UInt32($0) }.sorted(), "digest \(digest) at step \(step)")
+                }
+            }
+        }
+    }
+
+    @Test func chunkedQueue_keepsOrderAndIndexesAcrossChunks() {
+        var queue = ChunkedQueue<Int>()
+        for value in 0..<10_000 { queue.append(value) }
+        #expect(queue.count == 10_000 && queue[9_999] == 9_999 && queue.first == 0)
+        queue.removeFirst(5_000)
+        #expect(queue.startIndex == 5_000 && queue[5_000] == 5_000 && queue.first == 5_000 && queue.last == 9_999)
+        #expect(queue.capacity <= 10_000 - 4_096 + 4_096)
+        #expect(queue.removeLast() == 9_999 && queue.count == 4_999)
+        queue.removeFirst(4_999)
+        #expect(queue.isEmpty && queue.capacity == 0)
+        queue.append(42)
+        #expect(queue.first == 42 && queue[queue.startIndex] == 42)
+    }
+
+    @Test func memoryPerRememberedKey_isAtMost64Bytes() {
+        // Just past a doubling of the table is the worst case (about 367,002 keys in 2^20 slots).
+        var index = IdempotencyIndex()
+        var seq = 0
+        for checkpoint in [10_000, 200_000, 367_100] {
+            while seq < checkpoint {
+                seq += 1
+                index.insert(scope: "caller\u{0}POST\u{0}/v1/reservations\u{0}key-\(seq)", seq: Int64(seq), expiresAtMs: 1_000_000)
+            }
+            let perKey = Double(index.memoryBytes) / Double(seq)
+            #expect(perKey <= 64, "\(perKey) bytes per key with \(seq) keys")
+        }
     }
 
     @Test func record_roundTripsHeadersAndBody() throws {

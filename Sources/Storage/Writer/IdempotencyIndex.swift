@@ -1,14 +1,21 @@
 import Reservations
 
-/// The writer's map of Idempotency-Key scopes to their stored responses (API.md, "Idempotency").
+/// The writer's index of Idempotency-Key scopes to their stored responses (API.md, "Idempotency").
 ///
-/// Why a map in memory over an append-only table, rather than a table looked up by scope: scopes
+/// Why an index in memory over an append-only table, rather than a table looked up by scope: scopes
 /// end in client-chosen random keys, and a B-tree keyed by them would take each insert to a random
 /// page, dirtying many pages per batch. Here the table's key is `seq`, which grows with insertion
 /// time, so a batch's inserts append to the right edge and the purge deletes a prefix; nothing
-/// looks rows up by scope. The map finds the row (by `seq`, a rowid lookup) when a retry arrives,
-/// which is rare, so it keeps no response bytes: an entry costs its scope string plus about 50
-/// bytes of map overhead, roughly 150 bytes in all for a typical scope.
+/// looks rows up by scope.
+///
+/// Memory is what limits how many keys a server can remember (the TTL times the rate of new keys),
+/// so the index keeps no scope strings: a scope is known by a 64-bit digest (Swift's `Hasher`,
+/// SipHash with a per-process random seed, so clients cannot aim keys at one another's slots). An
+/// open-addressing table maps digests to the row's `seq` (12 bytes a slot, 35–70% full), and a
+/// chunked queue of the stored rows in `seq` order keeps each row's `seq`, expiry and digest for the
+/// purge (24 bytes): 41–58 bytes a key in all, whatever the number of keys. A digest names a scope only probably, so the writer
+/// reads the row (a rowid lookup it needs anyway, for the fingerprint and response) and compares
+/// its scope before it replays anything; two scopes with one digest simply both have entries.
 ///
 /// Entries follow the transaction: an insert is undone (`undoInsert`) when its savepoint or batch
 /// rolls back, and a purge takes effect in memory (`dropPurged`) only after its DELETE committed.
@@ -16,7 +23,7 @@ import Reservations
 ///
 /// Used only on the writer thread.
 struct IdempotencyIndex {
-    /// Where the stored response of a live scope is, and until when it counts.
+    /// Where a stored response is, and until when it counts.
     struct Entry: Hashable {
         /// `idempotency_keys.seq` of the row.
         let seq: Int64
@@ -24,61 +31,91 @@ struct IdempotencyIndex {
         let expiresAtMs: Int64
     }
 
-    /// One stored row in `seq` order, for the purge. `scope` is nil for a row that has no map entry
-    /// (found expired at start-up): the purge deletes it without touching the map.
+    /// One stored row in `seq` order, for the purge and for expiry lookups. `digest` is 0 for a row
+    /// with no table entry (found expired at start-up): the purge deletes it and nothing else.
     private struct Row {
         let seq: Int64
         let expiresAtMs: Int64
-        let scope: String?
+        let digest: UInt64
     }
 
-    /// The latest entry per scope; may include expired entries not yet purged.
-    private var entries: [String: Entry] = [:]
-    /// Every row still in the table, oldest first, from `head` on.
-    private var rows: [Row] = []
-    private var head = 0
+    /// Digest → seq, for every row with an entry (expired ones until purged).
+    private var table = DigestTable()
+    /// Every row still in the table, oldest first.
+    private var rows = ChunkedQueue<Row>()
 
     /// The largest `seq` ever added, so `nextSeq` never goes back even when `rows` empties.
     private var lastSeq: Int64 = 0
 
-    /// Entries held in memory (expired ones count until purged).
-    var count: Int { entries.count }
-
-    /// Rows the index believes are in the table.
-    var storedRows: Int { rows.count - head }
-
-    /// The entry for `scope` if it has not expired at `nowMs`.
-    func live(_ scope: String, atMs nowMs: Int64) -> Entry? {
-        guard let entry = entries[scope], entry.expiresAtMs > nowMs else { return nil }
-        return entry
+    /// The digest a scope is known by (never 0, which marks an empty slot).
+    static func digest(of scope: String) -> UInt64 {
+        var hasher = Hasher()
+        var scope = scope
+        scope.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        let value = UInt64(bitPattern: Int64(hasher.finalize()))
+        return value == 0 ? 1 : value
     }
 
-    /// Adds the row just inserted as `seq`; returns the entry it replaced (an expired one), which
-    /// `undoInsert` needs. Rows must be added in `seq` order.
-    mutating func insert(scope: String, seq: Int64, expiresAtMs: Int64) -> Entry? {
+    /// Entries held in memory (expired ones count until purged).
+    var count: Int { table.count }
+
+    /// Rows the index believes are in the table.
+    var storedRows: Int { rows.count }
+
+    /// Bytes the index holds in memory for its entries and rows (capacity, not just what is used).
+    var memoryBytes: Int { table.memoryBytes + rows.capacity * MemoryLayout<Row>.stride }
+
+    /// The live entries that may be `scope`'s (their digest matches), newest first: usually none
+    /// or one. The caller tells them apart by the stored row's scope.
+    func candidates(_ scope: String, atMs nowMs: Int64) -> [Entry] {
+        var found: [Entry] = []
+        guard let oldest = rows.first?.seq else { return found }
+        table.forEachSeq(of: Self.digest(of: scope)) { low in
+            // Live seqs lie within 2^32 of the oldest row's: the low bits name one of them.
+            let seq = oldest + Int64(low &- UInt32(truncatingIfNeeded: oldest))
+            if let expiresAtMs = expiry(ofSeq: seq), expiresAtMs > nowMs {
+                found.append(Entry(seq: seq, expiresAtMs: expiresAtMs))
+            }
+        }
+        return found.sorted { $0.seq > $1.seq }
+    }
+
+    /// The expiry of stored row `seq` (a binary search of the rows, which are in `seq` order).
+    private func expiry(ofSeq seq: Int64) -> Int64? {
+        var low = rows.startIndex
+        var high = rows.endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if rows[middle].seq < seq { low = middle + 1 } else { high = middle }
+        }
+        return low < rows.endIndex && rows[low].seq == seq ? rows[low].expiresAtMs : nil
+    }
+
+    /// Adds the row just inserted as `seq` for `scope`. Rows must be added in `seq` order.
+    mutating func insert(scope: String, seq: Int64, expiresAtMs: Int64) {
         precondition(rows.last.map { $0.seq < seq } ?? true, "idempotency rows out of sequence order")
-        rows.append(Row(seq: seq, expiresAtMs: expiresAtMs, scope: scope))
+        let digest = Self.digest(of: scope)
+        rows.append(Row(seq: seq, expiresAtMs: expiresAtMs, digest: digest))
         lastSeq = seq
-        return entries.updateValue(Entry(seq: seq, expiresAtMs: expiresAtMs), forKey: scope)
+        table.insert(digest: digest, seq: seq)
     }
 
     /// Reverses the latest `insert` (its savepoint or batch rolled back).
-    mutating func undoInsert(scope: String, previous: Entry?) {
-        precondition(rows.count > head, "no idempotency row to undo")
-        rows.removeLast()
-        entries[scope] = previous
+    mutating func undoInsert() {
+        precondition(!rows.isEmpty, "no idempotency row to undo")
+        let row = rows.removeLast()
+        table.remove(digest: row.digest, seq: row.seq)
     }
 
-    /// Start-up: adds a stored row in `seq` order; it gets a map entry only if it is still live at
+    /// Start-up: adds a stored row in `seq` order; it gets an entry only if it is still live at
     /// `nowMs`, but every row is kept for the purge.
     mutating func restore(seq: Int64, scope: String, expiresAtMs: Int64, nowMs: Int64) {
         precondition(rows.last.map { $0.seq < seq } ?? true, "idempotency rows out of sequence order")
         let live = expiresAtMs > nowMs
-        rows.append(Row(seq: seq, expiresAtMs: expiresAtMs, scope: live ? scope : nil))
+        let digest = live ? Self.digest(of: scope) : 0
+        rows.append(Row(seq: seq, expiresAtMs: expiresAtMs, digest: digest))
         lastSeq = seq
-        if live {
-            entries[scope] = Entry(seq: seq, expiresAtMs: expiresAtMs)
-        }
+        if live { table.insert(digest: digest, seq: seq) }
     }
 
     /// The `seq` the next inserted row takes: one past the newest row ever added in this process.
@@ -93,36 +130,166 @@ struct IdempotencyIndex {
     /// live: `seq` follows the batch clock, so rows expire in order unless the wall clock stepped
     /// back, and then a row merely waits a little longer for its purge (lookups check the expiry).
     func purgeCandidates(atMs nowMs: Int64, limit: Int) -> (count: Int, lastSeq: Int64)? {
-        var index = head
-        while index < rows.count && index - head < limit && rows[index].expiresAtMs <= nowMs {
+        var index = rows.startIndex
+        while index < rows.endIndex && index - rows.startIndex < limit && rows[index].expiresAtMs <= nowMs {
             index += 1
         }
-        guard index > head else { return nil }
-        return (index - head, rows[index - 1].seq)
+        guard index > rows.startIndex else { return nil }
+        return (index - rows.startIndex, rows[index - 1].seq)
     }
 
     /// When the oldest stored row expires (wall-clock ms), or nil when no row is stored.
     var oldestExpiryMs: Int64? {
-        head < rows.count ? rows[head].expiresAtMs : nil
+        rows.first?.expiresAtMs
     }
 
-    /// After the purge's DELETE committed: forgets the `count` oldest rows, and their map entries
-    /// unless a newer row of the same scope has replaced them.
+    /// After the purge's DELETE committed: forgets the `count` oldest rows and their entries.
     mutating func dropPurged(_ count: Int) {
-        precondition(count <= rows.count - head, "purging more idempotency rows than are stored")
-        for row in rows[head..<head + count] {
-            if let scope = row.scope, entries[scope]?.seq == row.seq {
-                entries[scope] = nil
-            }
+        precondition(count <= rows.count, "purging more idempotency rows than are stored")
+        for position in rows.startIndex..<rows.startIndex + count {
+            let row = rows[position]
+            if row.digest != 0 { table.remove(digest: row.digest, seq: row.seq) }
         }
-        head += count
-        // Drop the consumed prefix now and then, not on every purge, so a purge costs O(count).
-        if head == rows.count {
-            rows.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 65_536 && head * 2 >= rows.count {
-            rows.removeFirst(head)
-            head = 0
+        rows.removeFirst(count)
+    }
+}
+
+/// An open-addressing hash table of (digest, seq) pairs: linear probing from the digest's low bits,
+/// deletion by shifting the rest of the run back (no tombstones, so probes stay short however many
+/// keys come and go), grown by doubling at 70% full and shrunk by half below 15% (so a peak's memory
+/// is given back once its keys are forgotten). A digest may appear more than once.
+///
+/// A slot is 12 bytes, in two arrays: the digest (0 when empty), and the low 32 bits of the seq —
+/// the owner knows the window of live seqs, which is far narrower than 2^32, and widens them back.
+struct DigestTable {
+    private static let minimumCapacity = 1_024
+    private var digests = [UInt64](repeating: 0, count: DigestTable.minimumCapacity)
+    private var seqs = [UInt32](repeating: 0, count: DigestTable.minimumCapacity)
+    private var mask = DigestTable.minimumCapacity - 1
+    private(set) var count = 0
+
+    var memoryBytes: Int { digests.capacity * 8 + seqs.capacity * 4 }
+
+    /// Calls `body` with the low 32 bits of the seq of every pair with this digest.
+    func forEachSeq(of digest: UInt64, _ body: (UInt32) -> Void) {
+        var index = Int(truncatingIfNeeded: digest) & mask
+        while digests[index] != 0 {
+            if digests[index] == digest { body(seqs[index]) }
+            index = (index + 1) & mask
+        }
+    }
+
+    mutating func insert(digest: UInt64, seq: Int64) {
+        precondition(digest != 0, "digest 0 marks an empty slot")
+        if (count + 1) * 10 > digests.count * 7 { resize(to: digests.count * 2) }
+        place(digest: digest, seq: UInt32(truncatingIfNeeded: seq))
+        count += 1
+    }
+
+    private mutating func place(digest: UInt64, seq: UInt32) {
+        var index = Int(truncatingIfNeeded: digest) & mask
+        while digests[index] != 0 { index = (index + 1) & mask }
+        digests[index] = digest
+        seqs[index] = seq
+    }
+
+    /// Removes the pair (digest, seq) if present.
+    mutating func remove(digest: UInt64, seq: Int64) {
+        let low = UInt32(truncatingIfNeeded: seq)
+        var index = Int(truncatingIfNeeded: digest) & mask
+        while digests[index] != 0 {
+            if digests[index] == digest && seqs[index] == low {
+                removeSlot(at: index)
+                count -= 1
+                if digests.count > Self.minimumCapacity && count * 100 < digests.count * 15 { resize(to: digests.count / 2) }
+                return
+            }
+            index = (index + 1) & mask
+        }
+    }
+
+    /// Empties slot `start`, then moves back each later slot of the run whose home lies at or before
+    /// the hole (cyclically), so that every pair stays reachable from its home.
+    private mutating func removeSlot(at start: Int) {
+        var hole = start
+        var index = (hole + 1) & mask
+        while digests[index] != 0 {
+            let home = Int(truncatingIfNeeded: digests[index]) & mask
+            // The slot may move to the hole unless its home lies in (hole, index] cyclically.
+            if (index - home) & mask >= (index - hole) & mask {
+                digests[hole] = digests[index]
+                seqs[hole] = seqs[index]
+                hole = index
+            }
+            index = (index + 1) & mask
+        }
+        digests[hole] = 0
+    }
+
+    private mutating func resize(to capacity: Int) {
+        let oldDigests = digests
+        let oldSeqs = seqs
+        digests = [UInt64](repeating: 0, count: capacity)
+        seqs = [UInt32](repeating: 0, count: capacity)
+        mask = capacity - 1
+        for index in oldDigests.indices where oldDigests[index] != 0 { place(digest: oldDigests[index], seq: oldSeqs[index]) }
+    }
+}
+
+/// A queue that grows and shrinks in fixed chunks, so its storage stays within one chunk of what it
+/// holds (an array doubling would hold up to twice that), with indexed access for binary search.
+struct ChunkedQueue<Element> {
+    private static var chunkSize: Int { 4_096 }
+    private var chunks: [[Element]] = []
+    /// Position of `chunks[0][0]`, counted from the first element ever appended.
+    private var chunksStart = 0
+    /// Position of the first element held.
+    private(set) var startIndex = 0
+    /// One past the position of the last element held.
+    private(set) var endIndex = 0
+
+    var count: Int { endIndex - startIndex }
+    var isEmpty: Bool { startIndex == endIndex }
+    var first: Element? { isEmpty ? nil : self[startIndex] }
+    var last: Element? { isEmpty ? nil : self[endIndex - 1] }
+    var capacity: Int { chunks.count * Self.chunkSize }
+
+    subscript(position: Int) -> Element {
+        let offset = position - chunksStart
+        return chunks[offset / Self.chunkSize][offset % Self.chunkSize]
+    }
+
+    mutating func append(_ element: Element) {
+        if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkSize {
+            var chunk: [Element] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(element)
+        endIndex += 1
+    }
+
+    mutating func removeLast() -> Element {
+        precondition(!isEmpty, "removeLast on an empty queue")
+        let element = chunks[chunks.count - 1].removeLast()
+        endIndex -= 1
+        if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
+        return element
+    }
+
+    /// Drops the first `count` elements; chunks go as soon as nothing in them is held.
+    mutating func removeFirst(_ count: Int) {
+        precondition(count <= self.count, "removing more than the queue holds")
+        startIndex += count
+        if startIndex == endIndex {
+            chunks.removeAll()
+            chunksStart = startIndex
+            return
+        }
+        // Every chunk but the last is full, and the last holds something still.
+        while chunksStart + Self.chunkSize <= startIndex {
+            chunks.removeFirst()
+            chunksStart += Self.chunkSize
         }
     }
 }
@@ -217,16 +384,16 @@ enum IdempotencyQueries {
             .integer(expiresAtMs))
     }
 
-    /// The stored row `seq`: its fingerprint and response bytes (undecoded), or nil when it is gone.
+    /// The stored row `seq`: its scope, fingerprint and response bytes (undecoded), or nil when it is gone.
     static func row(_ connection: SQLiteConnection, seq: Int64) throws -> (
-        fingerprint: [UInt8], status: Int, response: [UInt8]
+        scope: String, fingerprint: [UInt8], status: Int, response: [UInt8]
     )? {
         try connection.withStatement(
-            "SELECT fingerprint, status, response FROM idempotency_keys WHERE seq = ?"
+            "SELECT scope, fingerprint, status, response FROM idempotency_keys WHERE seq = ?"
         ) { statement in
             try statement.bind(1, seq)
             guard try statement.step() else { return nil }
-            return (statement.bytes(0), statement.int(1), statement.bytes(2))
+            return (statement.string(0), statement.bytes(1), statement.int(2), statement.bytes(3))
         }
     }
 

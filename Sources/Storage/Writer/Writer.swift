@@ -77,11 +77,12 @@ public final class Writer: CommandSink, Sendable {
         /// the key is forgotten and a retry runs again (API.md, `IDEMPOTENCY_TTL_SECONDS`).
         /// Default 300,000 ms.
         public var idempotencyTTLMilliseconds: Int64
-        /// Most idempotency entries the writer holds in memory (about 150 bytes each, so the default
-        /// bounds them near 150 MB). At the bound a command with a new claim is refused with
+        /// Most idempotency entries the writer holds in memory (at most 64 bytes each, see
+        /// `IdempotencyIndex`; the default bounds them near 1 GB, and 53,333 new keys a second with
+        /// the default TTL). At the bound a command with a new claim is refused with
         /// `storageFailure` (503, retry later) instead of growing memory without end; replays of
         /// stored keys and commands without a claim still run. Expired entries count until the purge
-        /// removes them. Default 1,000,000.
+        /// removes them. Default 16,000,000.
         public var idempotencyEntriesMax: Int
         /// Most expired idempotency rows one batch deletes (oldest first), so a purge never makes a
         /// batch long. Default 1,000, which outpaces the default batch limit of 512 inserts.
@@ -112,7 +113,7 @@ public final class Writer: CommandSink, Sendable {
             expiriesPerStartupTransaction: Int = 5_000,
             onInvariantBreach: @escaping @Sendable (String) -> Void = Writer.reportToStandardError,
             idempotencyTTLMilliseconds: Int64 = 300_000,
-            idempotencyEntriesMax: Int = 1_000_000,
+            idempotencyEntriesMax: Int = 16_000_000,
             idempotencyPurgeLimit: Int = 1_000,
             metrics: MetricsRegistry? = nil,
             metricsShard: Int? = nil,

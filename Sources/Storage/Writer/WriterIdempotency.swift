@@ -36,15 +36,12 @@ extension WriterEngine {
             onUndo { creation.waiters.removeLast() }
             return .waiting
         }
-        guard let entry = idempotency.live(claim.scope, atMs: nowMs) else {
+        guard let (entry, row) = try liveEntry(claim.scope, nowMs: nowMs) else {
             guard idempotency.count < configuration.idempotencyEntriesMax else {
                 tally.refusals += 1
                 return .answered(Delivery(command.render(.failed(.storageFailure))), storable: false)
             }
             return nil
-        }
-        guard let row = try IdempotencyQueries.row(connection, seq: entry.seq) else {
-            throw breach("idempotency entry \(entry.seq) is live in memory but has no stored row")
         }
         guard row.fingerprint == claim.fingerprint else {
             tally.conflicts += 1
@@ -57,11 +54,25 @@ extension WriterEngine {
         return .answered(Delivery(stored, isReplay: true), storable: false)
     }
 
+    /// The live entry of `scope` and its stored row, or nil. The index knows scopes by digest; the
+    /// row read tells a scope from another with the same digest.
+    private func liveEntry(_ scope: String, nowMs: Int64) throws -> (IdempotencyIndex.Entry, (
+        scope: String, fingerprint: [UInt8], status: Int, response: [UInt8]
+    ))? {
+        for entry in idempotency.candidates(scope, atMs: nowMs) {
+            guard let row = try IdempotencyQueries.row(connection, seq: entry.seq) else {
+                throw breach("idempotency entry \(entry.seq) is live in memory but has no stored row")
+            }
+            if row.scope == scope { return (entry, row) }
+        }
+        return nil
+    }
+
     /// Stores `reply` under `claim` when the contract keeps it (`WriteOutcome.isStorable`): appends
     /// the row in the caller's savepoint and adds the entry to memory, reversibly.
     func remember(_ claim: IdempotencyClaim, _ reply: Reply, nowMs: Int64) throws {
         // Only the first reply of a scope counts; a later one would contradict what was replayed.
-        guard idempotency.live(claim.scope, atMs: nowMs) == nil else { return }
+        guard try liveEntry(claim.scope, nowMs: nowMs) == nil else { return }
         guard let blob = IdempotencyRecord.encode(reply) else { return }
         let (sum, overflow) = nowMs.addingReportingOverflow(configuration.idempotencyTTLMilliseconds)
         let expiresAtMs = overflow ? Int64.max : sum
@@ -69,8 +80,8 @@ extension WriterEngine {
         try IdempotencyQueries.insert(
             connection, seq: seq, scope: claim.scope, fingerprint: claim.fingerprint, status: reply.code,
             response: blob, createdAtMs: nowMs, expiresAtMs: expiresAtMs)
-        let previous = idempotency.insert(scope: claim.scope, seq: seq, expiresAtMs: expiresAtMs)
-        onUndo { [unowned self] in self.idempotency.undoInsert(scope: claim.scope, previous: previous) }
+        idempotency.insert(scope: claim.scope, seq: seq, expiresAtMs: expiresAtMs)
+        onUndo { [unowned self] in self.idempotency.undoInsert() }
     }
 
     /// A creation has finished with `reply` (its batch committed or failed; `stored` says whether
