@@ -2,12 +2,15 @@
 # What the idempotency key store costs per request: the same N cancels (by path, one per existing
 # hold) with and without a unique Idempotency-Key, on a release build, in one run. Prints the rate
 # and the server's CPU time per request (from process_cpu_seconds_total) for both, the difference,
-# and what the stored keys cost in memory (idempotency_entries vs RSS) and on disk.
+# and what the stored keys cost in memory (idempotency_entries vs RSS) and on disk. Then the
+# memory per remembered key on its own: KEYS holds of an unknown event, each with a new key (a
+# stored 404 that holds no seat, so nothing but the key store grows), RSS before and after.
 #
-# usage: scripts/bench-idempotency.sh [requests]   (default 30000)
+# usage: scripts/bench-idempotency.sh [requests] [keys]   (default 30000 and 500000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-30000}
+keys=${2:-500000}
 swift build -c release --product reservation-server >/dev/null
 work=$(mktemp -d)
 pid=
@@ -40,3 +43,8 @@ run keyed 1
 entries1=$(metric idempotency_entries); rss1=$(rss)
 echo "keys stored by the keyed run: $((${entries1%.*} - ${entries0%.*})) (RSS grew $((rss1 - rss0)) KiB over both runs)"
 sqlite3 "$work/b.db" "SELECT 'idempotency rows: ' || count(*) || ', mean response bytes: ' || CAST(avg(length(response)) AS INT) FROM idempotency_keys" 2>/dev/null || true
+entries0=$(metric idempotency_entries); rss0=$(rss)
+LIMIT=$keys EVENTS=evt_unknown RUN=keys wrk -t1 -c64 -d600s --timeout 30s -s scripts/wrk/hold-limited.lua "$base" >/dev/null 2>&1
+entries1=$(metric idempotency_entries); rss1=$(rss)
+awk -v e0="$entries0" -v e1="$entries1" -v r0="$rss0" -v r1="$rss1" \
+    'BEGIN { printf "memory per remembered key: %d keys more, RSS %+d KiB: %.1f bytes per key\n", e1 - e0, r1 - r0, (r1 - r0) * 1024 / (e1 - e0) }'
