@@ -17,6 +17,7 @@ public enum ContentType: Sendable {
     case proto
     case text
     case prometheus
+    case html
 
     var headerValue: StaticString {
         switch self {
@@ -25,6 +26,7 @@ public enum ContentType: Sendable {
         case .proto: "application/proto"
         case .text: "text/plain; charset=utf-8"
         case .prometheus: "text/plain; version=0.0.4; charset=utf-8"
+        case .html: "text/html; charset=utf-8"
         }
     }
 }

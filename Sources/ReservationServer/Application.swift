@@ -7,6 +7,7 @@ import Glibc
 import HTTPServer
 import Logging
 import Metrics
+import OpenAPI
 import Protobuf
 import RPC
 import Reservations
@@ -119,12 +120,16 @@ final class Application: Sendable {
         }
         let rpc = ReservationRPC(service: service, messageBytesMax: configuration.rpcMessageBytesMax)
         let router: Router
+        let document = PublishedDocument()
         do {
-            router = try routes(service: service, rpc: rpc, writer: writer, readiness: readiness, registry: registry).build()
+            var builder = routes(service: service, rpc: rpc, writer: writer, readiness: readiness, registry: registry)
+            DocsRoutes.register(on: &builder, document: document, assetsURL: configuration.swaggerUIAssetsURL)
+            router = try builder.build()
         } catch {
             writer.shutdown()
             throw StartupError(description: "invalid routes: \(error.description)")
         }
+        publishDescription(of: router, into: document)
         let observability = HTTPObservability(
             registry: registry, log: configuration.accessLogSampleRate > 0 && log.enabled(.info) ? log : nil,
             accessLogSampleRate: configuration.accessLogSampleRate)
@@ -152,6 +157,16 @@ final class Application: Sendable {
         log.always("listening", ["host": .string(configuration.host), "port": .int(Int64(group.ports[0])),
                                  "grpcPort": .int(Int64(group.ports[1]))])
         return Parts(writer: writer, readiness: readiness, group: group, checkpointer: CheckpointerSlot())
+    }
+
+    /// Makes the OpenAPI document once, before the port opens; a route without a description, or
+    /// a description without a route, is logged (and fails the tests that start the server).
+    private func publishDescription(of router: Router, into document: PublishedDocument) {
+        let description = RESTAPI.describeAPI(router: router, version: "0.2.0")
+        document.publish(description)
+        for problem in description.problems { log.error("API description incomplete", ["problem": .string(problem)]) }
+        log.info("API description built", ["operations": .int(Int64(description.operationCount)), "bytes": .int(Int64(description.bytes.count)),
+                                           "swaggerUIAssetsURL": .string(configuration.swaggerUIAssetsURL)])
     }
 
     private var storageOptions: SQLiteOptions {
