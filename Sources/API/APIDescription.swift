@@ -71,6 +71,9 @@ enum RESTDescription {
             add(415, "UNSUPPORTED_MEDIA_TYPE")
             add(429, "RATE_LIMIT_EXCEEDED")
         }
+        // The HTTP layer's limits (`--request-line-bytes-max`, `--header-block-bytes-max`, `--header-count-max`).
+        add(414, "URI_TOO_LONG")
+        add(431, "HEADER_FIELDS_TOO_LARGE")
         add(401, "AUTHENTICATION_FAILED")
         if traits.contains(.admin) { add(403, "FORBIDDEN") }
         add(500, "INTERNAL_ERROR")
@@ -122,6 +125,8 @@ enum RESTDescription {
         "RATE_LIMIT_EXCEEDED": "the caller's rate limit is used up; retry after `Retry-After` seconds",
         "AUTHENTICATION_FAILED": "with `AUTH_MODE=jwt`: no valid bearer token",
         "FORBIDDEN": "with `AUTH_MODE=jwt`: the token lacks the `admin` role",
+        "URI_TOO_LONG": "the request line is over `--request-line-bytes-max`; the connection closes",
+        "HEADER_FIELDS_TOO_LARGE": "the header block is over `--header-block-bytes-max` or has more than `--header-count-max` fields; the connection closes",
         "INTERNAL_ERROR": "a bug; the server's log line carries the `traceId`",
         "SERVICE_UNAVAILABLE": "not ready yet, draining, or the writer queue is full; retry after `Retry-After` seconds",
         "EVENT_NOT_FOUND": "no event has this id",
@@ -241,7 +246,7 @@ enum RESTDescription {
 
         components.parameters["UserId"] = Parameter.header(
             "X-User-Id", Schema.string(minLength: 1, maxLength: 255, pattern: "^[!-~]+$"),
-            "The caller, with `AUTH_MODE=none` (the default); `anonymous` when absent. Ignored when authentication is on.",
+            "The caller, with `AUTH_MODE=none` (the default): 1–255 visible ASCII characters; `anonymous` when absent. Ignored when authentication is on.",
             example: "alice")
         let key = Schema.string(minLength: 1, maxLength: 255, pattern: "^[!-~]+$")
         let keyText = "1–255 visible ASCII characters. A retry with the same key and request replays the first answer "

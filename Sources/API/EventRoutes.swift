@@ -161,7 +161,8 @@ extension EventRoutes {
         tag: Description.events,
         body: Response.requestBody(
             Schema.object([
-                "eventId": Schema.string("Chosen by the caller; generated when absent.", pattern: "^evt_[A-Za-z0-9_-]{1,\(Limits.maxEventIDSuffixLength)}$"),
+                "eventId": Schema.nullable(Schema.string(
+                    "Chosen by the caller; generated when absent or null.", pattern: "^evt_[A-Za-z0-9_-]{1,\(Limits.maxEventIDSuffixLength)}$")),
                 "name": Schema.string(minLength: 1, maxLength: Limits.maxNameLength),
                 "currency": Schema.string("ISO 4217 code.", pattern: "^[A-Z]{3}$"),
                 "sections": Schema.array(Schema.object([
@@ -204,7 +205,7 @@ extension EventRoutes {
         parameters: [
             Parameter.ref("EventId"),
             Parameter.query("status", Schema.string(values: SeatStatus.allCases.map(\.rawValue)), "Only seats in this state."),
-            Parameter.query("section", Schema.string(maxLength: 255), "Only seats of this section.", example: "A"),
+            Parameter.query("section", Schema.string(), "Only seats of this section.", example: "A"),
             Parameter.query("limit", Schema.integer(minimum: Int64(SeatListing.minLimit), maximum: Int64(SeatListing.maxLimit)),
                             "Page size (default 100)."),
             Parameter.query("cursor", Schema.string(maxLength: 1024), "`nextCursor` of the previous page."),

@@ -215,16 +215,19 @@ extension ReservationRoutes {
     private typealias Description = RESTDescription
     private static let example = RESTDescription.reservationExample
     private static let exampleID = RESTDescription.exampleReservationID
+    private static let idField = Schema.string(minLength: 1, maxLength: ReservationLimits.maxTextLength)
+    private static let pathFormNote = " A `reservationId` in the body, if any, must equal the path's (else 400)."
     private static let finalStates = ["RESERVATION_EXPIRED", "RESERVATION_ALREADY_CONFIRMED", "RESERVATION_ALREADY_CANCELLED"]
 
     static func describeHold(maxQuantity: Int) -> OperationDescription {
         let request = Schema.object([
             "eventId": Schema.string(minLength: 1, maxLength: NewEvent.Limits.maxEventIDLength),
             "quantity": Schema.integer("Seats to hold (`--max-quantity`).", minimum: 1, maximum: Int64(maxQuantity)),
-            "seatIds": Schema.array(Schema.ref("SeatId"), "Exactly `quantity` distinct seats of the event; absent or empty: the server picks the best available.",
-                                    maxItems: maxQuantity, uniqueItems: true),
-            "reservationToken": Schema.string("Opaque admission token (e.g. from a waiting room); stored and echoed.", minLength: 1,
-                                              maxLength: ReservationLimits.maxTextLength),
+            "seatIds": Schema.nullable(Schema.array(
+                Schema.ref("SeatId"), "Exactly `quantity` distinct seats of the event; absent, null or empty: the server picks the best available.",
+                maxItems: maxQuantity, uniqueItems: true)),
+            "reservationToken": Schema.nullable(Schema.string(
+                "Opaque admission token (e.g. from a waiting room); stored and echoed.", minLength: 1, maxLength: ReservationLimits.maxTextLength)),
         ], required: ["eventId", "quantity"])
         let created = Schema.object([
             "reservationId": Schema.string(pattern: "^rsv_"),
@@ -244,8 +247,10 @@ extension ReservationRoutes {
         }
         createdExample["message"] = "Reservation created successfully"
         let links: JSONValue = [
-            "getReservation": Self.link("getReservation"), "confirmReservation": Self.link("confirmReservationById"),
-            "cancelReservation": Self.link("cancelReservationById"), "extendHold": Self.link("extendHold"),
+            "getReservation": Self.link("getReservation"), "confirmReservationById": Self.link("confirmReservationById"),
+            "cancelReservationById": Self.link("cancelReservationById"), "extendHold": Self.link("extendHold"),
+            "confirmReservation": Self.link("confirmReservation", body: ["reservationId": "$response.body#/reservationId", "paymentIntentId": "pay_1"]),
+            "cancelReservation": Self.link("cancelReservation", body: ["reservationId": "$response.body#/reservationId"]),
         ]
         var response = Response.body(
             "Held: every requested seat, or none.", created, example: .object(createdExample),
@@ -266,9 +271,10 @@ extension ReservationRoutes {
             traits: [.caller, .change, .idempotent, .keyRequired])
     }
 
-    /// An OpenAPI link from a new hold to an operation on it.
-    private static func link(_ operationID: String) -> JSONValue {
-        ["operationId": .string(operationID), "parameters": ["reservationId": "$response.body#/reservationId"]]
+    /// An OpenAPI link from a new hold to an operation on it: the id goes into the path, or into `body`.
+    private static func link(_ operationID: String, body: JSONValue? = nil) -> JSONValue {
+        guard let body else { return ["operationId": .string(operationID), "parameters": ["reservationId": "$response.body#/reservationId"]] }
+        return ["operationId": .string(operationID), "requestBody": body]
     }
 
     static let describeList = Description.operation(
@@ -277,7 +283,7 @@ extension ReservationRoutes {
         tag: Description.reservations,
         parameters: [
             Parameter.query("status", Schema.ref("ReservationStatus"), "Only reservations in this state."),
-            Parameter.query("eventId", Schema.string(maxLength: 255), "Only reservations of this event.", example: "evt_2025_1001"),
+            Parameter.query("eventId", Schema.string(), "Only reservations of this event.", example: "evt_2025_1001"),
             Parameter.query("limit", Schema.integer(minimum: Int64(ReservationListing.minLimit), maximum: Int64(ReservationListing.maxLimit)),
                             "Page size (default 50)."),
             Parameter.query("cursor", Schema.string(maxLength: 1024), "`nextCursor` of the previous page."),
@@ -299,11 +305,10 @@ extension ReservationRoutes {
         traits: [.caller])
 
     static func describeConfirm(pathForm: Bool) -> OperationDescription {
-        let request = Schema.object([
-            "reservationId": Schema.string(pathForm ? "Optional; when given, it must equal the path's." : nil, minLength: 1,
-                                           maxLength: ReservationLimits.maxTextLength),
-            "paymentIntentId": Schema.string(minLength: 1, maxLength: ReservationLimits.maxTextLength),
-        ], required: pathForm ? ["paymentIntentId"] : ["reservationId", "paymentIntentId"])
+        let payment = Schema.string(minLength: 1, maxLength: ReservationLimits.maxTextLength)
+        let request = pathForm
+            ? Schema.object(["paymentIntentId": payment], required: ["paymentIntentId"])
+            : Schema.object(["reservationId": Self.idField, "paymentIntentId": payment], required: ["reservationId", "paymentIntentId"])
         let confirmed = Schema.object([
             "orderId": Schema.string(pattern: "^ord_"),
             "reservationId": Schema.string(),
@@ -316,7 +321,8 @@ extension ReservationRoutes {
         return Description.operation(
             pathForm ? "confirmReservationById" : "confirmReservation",
             pathForm ? "Confirm a hold (reservation in the path)" : "Confirm a hold",
-            details: "Sells the held seats and creates an order. Two concurrent confirms create exactly one order.",
+            details: "Sells the held seats and creates an order. Two concurrent confirms create exactly one order."
+                + (pathForm ? Self.pathFormNote : ""),
             tag: Description.reservations,
             parameters: pathForm ? [Parameter.ref("ReservationId")] : [],
             body: Response.requestBody(request, required: true, example: body),
@@ -329,10 +335,7 @@ extension ReservationRoutes {
     }
 
     static func describeCancel(pathForm: Bool) -> OperationDescription {
-        let request = Schema.object([
-            "reservationId": Schema.string(pathForm ? "Optional; when given, it must equal the path's." : nil, minLength: 1,
-                                           maxLength: ReservationLimits.maxTextLength),
-        ], required: pathForm ? [] : ["reservationId"])
+        let request = pathForm ? Schema.object([:]) : Schema.object(["reservationId": Self.idField], required: ["reservationId"])
         let cancelled = Schema.object([
             "reservationId": Schema.string(),
             "status": Schema.string(values: ["CANCELLED"]),
@@ -342,7 +345,7 @@ extension ReservationRoutes {
             pathForm ? "cancelReservationById" : "cancelReservation",
             pathForm ? "Cancel a hold (reservation in the path)" : "Cancel a hold",
             details: "Releases the seats at once. A confirmed reservation is not cancelled here."
-                + (pathForm ? " The body is optional (absent, empty or `{}`)." : ""),
+                + (pathForm ? " The body is optional (absent, empty or `{}`)." + Self.pathFormNote : ""),
             tag: Description.reservations,
             parameters: pathForm ? [Parameter.ref("ReservationId")] : [],
             body: Response.requestBody(request, required: !pathForm, example: pathForm ? [:] : ["reservationId": .string(exampleID)]),
@@ -356,8 +359,7 @@ extension ReservationRoutes {
     static func describeExtend(policy: HoldPolicy) -> OperationDescription {
         let maxSeconds = policy.maxHoldMilliseconds / 1000
         let request = Schema.object([
-            "reservationId": Schema.string("Optional; when given, it must equal the path's.", minLength: 1, maxLength: ReservationLimits.maxTextLength),
-            "seconds": Schema.integer("More time, from now (default: one hold length).", minimum: 1, maximum: maxSeconds),
+            "seconds": Schema.nullable(Schema.integer("More time, from now (default: one hold length).", minimum: 1, maximum: maxSeconds)),
         ])
         let extended = Schema.object([
             "reservationId": Schema.string(),
@@ -369,7 +371,7 @@ extension ReservationRoutes {
         return Description.operation(
             "extendHold", "Extend a hold",
             details: "At most `--max-hold-extensions` times (now \(policy.maxExtensions)), never beyond `--max-hold-seconds` "
-                + "(now \(maxSeconds)) after the hold was made. The body is optional.",
+                + "(now \(maxSeconds)) after the hold was made. The body is optional." + Self.pathFormNote,
             tag: Description.reservations,
             parameters: [Parameter.ref("ReservationId")],
             body: Response.requestBody(request, required: false, example: ["seconds": 60]),

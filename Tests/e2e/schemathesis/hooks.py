@@ -1,0 +1,34 @@
+"""schemathesis hooks: the demo event and a fresh Idempotency-Key per request.
+
+Loaded through SCHEMATHESIS_HOOKS (Tests/e2e/test_openapi.py sets it).
+"""
+import re
+import uuid
+
+import schemathesis
+
+DEMO_EVENT = "evt_2025_1001"
+EVENT_ID_LENGTH_MAX = 68
+VISIBLE_ASCII = re.compile(r"^[!-~]{1,255}$")
+
+
+@schemathesis.hook
+def map_headers(context, headers):
+    # A fuzzer repeats short keys, and a key reused with another request is, rightly, 409
+    # IDEMPOTENCY_CONFLICT: give every valid key a unique value. Invalid keys stay invalid.
+    if headers and isinstance(headers.get("Idempotency-Key"), str) and VISIBLE_ASCII.match(headers["Idempotency-Key"]):
+        headers["Idempotency-Key"] = f"st-{uuid.uuid4().hex}"
+    return headers
+
+
+@schemathesis.hook
+def map_body(context, body):
+    # Holds go to the demo event, so that they can succeed; other event ids are tried by the path
+    # parameters of the event routes.
+    operation = context.operation
+    if operation is not None and operation.method.upper() == "POST" and operation.path == "/v1/reservations":
+        # Only a valid id is replaced: an invalid one may be what a negative case is about.
+        event_id = body.get("eventId") if isinstance(body, dict) else None
+        if isinstance(event_id, str) and 1 <= len(event_id) <= EVENT_ID_LENGTH_MAX:
+            body["eventId"] = DEMO_EVENT
+    return body
