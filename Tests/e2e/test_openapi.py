@@ -306,7 +306,7 @@ def test_schemathesis_finds_nothing(demo, tmp_path):
         [st, "--config-file", str(SCHEMATHESIS / "schemathesis.toml"), "run", demo.base + DOCS, "--checks", "all",
          "--max-examples", examples, "--seed", seed, "--workers", "2", "--no-color",
          "--report", "junit", "--report-junit-path", str(tmp_path / "schemathesis.xml")],
-        capture_output=True, text=True, timeout=600, cwd=SCHEMATHESIS, env=env)
+        capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)  # state files go to tmp
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"schemathesis failed (seed {seed}):\n{output[-12000:]}"
     assert "No issues found" in output, output[-3000:]
