@@ -309,5 +309,7 @@ def test_schemathesis_finds_nothing(demo, tmp_path):
         capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)  # state files go to tmp
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"schemathesis failed (seed {seed}):\n{output[-12000:]}"
-    assert "No issues found" in output, output[-3000:]
+    counts = re.search(r"(\d+) generated, (\d+) passed", output)
+    assert counts and counts[1] == counts[2] and int(counts[1]) > 20 * len(OPERATIONS), output[-3000:]
+    print(output[output.find("SUMMARY"):])  # warnings, if any, for whoever reads the log
     assert not [line for line in demo.log_lines() if line.get("level") == "error"], "the server logged errors"

@@ -1,4 +1,4 @@
-"""schemathesis hooks: the demo event and a fresh Idempotency-Key per request.
+"""schemathesis hooks: the demo event, and fresh Idempotency-Keys and event ids.
 
 Loaded through SCHEMATHESIS_HOOKS (Tests/e2e/test_openapi.py sets it).
 """
@@ -21,13 +21,20 @@ def map_headers(context, headers):
     return headers
 
 
+EVENT_ID = re.compile(r"^evt_[A-Za-z0-9_-]{1,64}$")
+
+
 @schemathesis.hook
 def map_body(context, body):
-    # Holds go to the demo event, so that they can succeed; other event ids are tried by the path
-    # parameters of the event routes.
     operation = context.operation
+    if operation is not None and operation.method.upper() == "POST" and operation.path == "/v1/events":
+        # A fuzzer repeats ids, and an id taken is, rightly, 409 EVENT_ALREADY_EXISTS: a fresh one per
+        # valid id, so that valid events are created. Invalid ids stay invalid.
+        if isinstance(body, dict) and isinstance(body.get("eventId"), str) and EVENT_ID.match(body["eventId"]):
+            body["eventId"] = f"evt_st_{uuid.uuid4().hex}"
     if operation is not None and operation.method.upper() == "POST" and operation.path == "/v1/reservations":
-        # Only a valid id is replaced: an invalid one may be what a negative case is about.
+        # Holds go to the demo event, so that they can succeed; other event ids are tried by the path
+        # parameters of the event routes. Only a valid id is replaced: an invalid one may be what a negative case is about.
         event_id = body.get("eventId") if isinstance(body, dict) else None
         if isinstance(event_id, str) and 1 <= len(event_id) <= EVENT_ID_LENGTH_MAX:
             body["eventId"] = DEMO_EVENT
