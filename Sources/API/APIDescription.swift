@@ -2,6 +2,7 @@ import HTTPServer
 import JSON
 import OpenAPI
 import Reservations
+import Service
 import Timing
 
 extension RESTAPI {
@@ -173,9 +174,20 @@ enum RESTDescription {
         return parsed(writer.bytes)
     }
 
+    /// The error the server sends for `code`, with the service's own message where the service makes it.
     static func errorExample(_ code: String) -> JSONValue {
-        parsed(ErrorBody.make(code: code, message: meaning[code] ?? code, path: "/v1/reservations",
-                              traceID: TraceID(high: 0x4bf9_2f35_77b3_4da6, low: 0xa3ce_929d_0e0e_4736), timestampMilliseconds: exampleTimeMs))
+        let errors: [ServiceError] = [
+            .domain(.eventNotFound), .domain(.eventAlreadyExists), .domain(.seatUnavailable), .domain(.reservationNotFound),
+            .domain(.reservationExpired), .domain(.alreadyConfirmed), .domain(.alreadyCancelled), .domain(.holdExtensionLimit),
+            .domain(.idempotencyConflict), .missingIdempotencyKey, .unavailable("the write queue is full; retry shortly"),
+            .invalid([FieldProblem(field: "quantity", problem: "must be between 1 and 10")]), .internalFailure(""),
+        ]
+        let error = errors.first { $0.code == code }
+        let message = error?.message ?? meaning[code]?.replacingOccurrences(of: "`", with: "") ?? code
+        let details = (error?.details ?? []).map { (field: $0.field, problem: $0.problem) }
+        return parsed(ErrorBody.make(code: code, message: message, path: "/v1/reservations",
+                                     traceID: TraceID(high: 0x4bf9_2f35_77b3_4da6, low: 0xa3ce_929d_0e0e_4736),
+                                     timestampMilliseconds: exampleTimeMs, details: details))
     }
 
     static func time(_ milliseconds: Int64) -> JSONValue { .string(RFC3339.format(milliseconds: milliseconds)) }
