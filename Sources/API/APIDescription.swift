@@ -97,6 +97,14 @@ enum RESTDescription {
                                     requestBody: body, responses: responses, security: [["bearerAuth": []], [:]])
     }
 
+    /// `limit` (`minimum`…`maximum`, `defaultLimit` when absent) and `cursor`, the query of a listing.
+    static func paging(minimum: Int, maximum: Int, defaultLimit: Int) -> [JSONValue] {
+        [
+            Parameter.query("limit", Schema.integer(minimum: Int64(minimum), maximum: Int64(maximum)), "Page size (default \(defaultLimit))."),
+            Parameter.query("cursor", Schema.string(maxLength: 1024), "`nextCursor` of the previous page."),
+        ]
+    }
+
     /// An error response for `status` whose code is one of `codes`, with the headers that status carries.
     static func errorResponse(_ status: Int, _ codes: [String]) -> JSONValue {
         let text = codes.map { "`\($0)`: \(meaning[$0] ?? "see API.md")" }.joined(separator: "; ")
@@ -225,35 +233,22 @@ enum RESTDescription {
             "updatedAt": time,
         ], required: ["reservationId", "eventId", "userId", "quantity", "seatIds", "status", "holdExpiresAt", "totalAmount",
                       "currency", "orderId", "createdAt", "updatedAt"], "A reservation as its owner sees it.")
-        components.schemas["Event"] = Schema.object([
-            "eventId": Schema.string(),
+        let counts: [(String, JSONValue)] = ["available", "held", "sold"].map { ($0, Schema.integer(minimum: 0)) }
+        let totals = [("totalSeats", Schema.integer(minimum: 1))] + counts
+        let eventSections = Schema.array(Schema.object([
             "name": Schema.string(),
-            "currency": currency,
-            "totalSeats": Schema.integer(minimum: 1),
-            "available": Schema.integer(minimum: 0),
-            "held": Schema.integer(minimum: 0),
-            "sold": Schema.integer(minimum: 0),
-            "sections": Schema.array(Schema.object([
-                "name": Schema.string(),
-                "seats": Schema.integer(minimum: 1),
-                "price": amount,
-            ], required: ["name", "seats", "price"])),
-            "createdAt": time,
-        ], required: ["eventId", "name", "currency", "totalSeats", "available", "held", "sold", "sections", "createdAt"],
-           "An event; available + held + sold = totalSeats.")
-        components.schemas["Availability"] = Schema.object([
-            "eventId": Schema.string(),
-            "totalSeats": Schema.integer(minimum: 1),
-            "available": Schema.integer(minimum: 0),
-            "held": Schema.integer(minimum: 0),
-            "sold": Schema.integer(minimum: 0),
-            "sections": Schema.array(Schema.object([
-                "name": Schema.string(),
-                "available": Schema.integer(minimum: 0),
-                "held": Schema.integer(minimum: 0),
-                "sold": Schema.integer(minimum: 0),
-            ], required: ["name", "available", "held", "sold"])),
-        ], required: ["eventId", "totalSeats", "available", "held", "sold", "sections"])
+            "seats": Schema.integer(minimum: 1),
+            "price": amount,
+        ], required: ["name", "seats", "price"]))
+        components.schemas["Event"] = Schema.object(
+            [("eventId", Schema.string()), ("name", Schema.string()), ("currency", currency)] + totals
+                + [("sections", eventSections), ("createdAt", time)],
+            required: ["eventId", "name", "currency", "totalSeats", "available", "held", "sold", "sections", "createdAt"],
+            "An event; available + held + sold = totalSeats.")
+        let sectionCounts = Schema.array(Schema.object([("name", Schema.string())] + counts, required: ["name", "available", "held", "sold"]))
+        components.schemas["Availability"] = Schema.object(
+            [("eventId", Schema.string())] + totals + [("sections", sectionCounts)],
+            required: ["eventId", "totalSeats", "available", "held", "sold", "sections"])
         components.schemas["Cursor"] = Schema.nullable(Schema.string("Opaque; pass it as `cursor` for the next page."))
 
         components.parameters["UserId"] = Parameter.header(

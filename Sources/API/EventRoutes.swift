@@ -206,10 +206,7 @@ extension EventRoutes {
             Parameter.ref("EventId"),
             Parameter.query("status", Schema.string(values: SeatStatus.allCases.map(\.rawValue)), "Only seats in this state."),
             Parameter.query("section", Schema.string(), "Only seats of this section.", example: "A"),
-            Parameter.query("limit", Schema.integer(minimum: Int64(SeatListing.minLimit), maximum: Int64(SeatListing.maxLimit)),
-                            "Page size (default 100)."),
-            Parameter.query("cursor", Schema.string(maxLength: 1024), "`nextCursor` of the previous page."),
-        ],
+        ] + Description.paging(minimum: SeatListing.minLimit, maximum: SeatListing.maxLimit, defaultLimit: SeatListing.defaultLimit),
         success: [("200", Response.body(
             "A page of seats.",
             Schema.object([

@@ -284,10 +284,8 @@ extension ReservationRoutes {
         parameters: [
             Parameter.query("status", Schema.ref("ReservationStatus"), "Only reservations in this state."),
             Parameter.query("eventId", Schema.string(), "Only reservations of this event.", example: "evt_2025_1001"),
-            Parameter.query("limit", Schema.integer(minimum: Int64(ReservationListing.minLimit), maximum: Int64(ReservationListing.maxLimit)),
-                            "Page size (default 50)."),
-            Parameter.query("cursor", Schema.string(maxLength: 1024), "`nextCursor` of the previous page."),
-        ],
+        ] + Description.paging(minimum: ReservationListing.minLimit, maximum: ReservationListing.maxLimit,
+                               defaultLimit: ReservationListing.defaultLimit),
         success: [("200", Response.body(
             "A page of reservations.",
             Schema.object(["reservations": Schema.array(Schema.ref("Reservation")), "nextCursor": Schema.ref("Cursor")],

@@ -121,13 +121,7 @@ public enum Response {
         var media = JSONObject()
         media["schema"] = schema
         if let example { media["example"] = example }
-        var response = JSONObject()
-        response["description"] = .string(description)
-        if !headers.isEmpty {
-            var fields = JSONObject()
-            for (name, header) in headers { fields[name] = header }
-            response["headers"] = .object(fields)
-        }
+        guard case .object(var response) = empty(description, headers: headers) else { return .null }
         response["content"] = .object(JSONObject([(mediaType, .object(media))]))
         return .object(response)
     }

@@ -54,6 +54,12 @@ public enum Schema {
     /// An object with `properties` in this order; `closed` refuses properties not listed.
     public static func object(_ properties: KeyValuePairs<String, JSONValue>, required: [String] = [],
                               _ description: String? = nil, closed: Bool = false) -> JSONValue {
+        object(properties.map { ($0.key, $0.value) }, required: required, description, closed: closed)
+    }
+
+    /// An object with `properties` in this order (a list, so that shared runs of properties can be joined).
+    public static func object(_ properties: [(String, JSONValue)], required: [String] = [],
+                              _ description: String? = nil, closed: Bool = false) -> JSONValue {
         var schema = JSONObject()
         schema["type"] = "object"
         if let description { schema["description"] = .string(description) }
