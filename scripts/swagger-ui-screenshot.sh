@@ -3,16 +3,13 @@
 # temporary database, serves Swagger UI 5 from the pinned PyPI package (swagger-ui-bundle-v2; no
 # network needed), and has headless Chromium render /swagger-ui.html into a PNG.
 #
-#   scripts/swagger-ui-screenshot.sh [OUT.png] [--expand]   (default swagger-ui.png; --expand opens
-#                                                             POST /v1/reservations first)
+#   scripts/swagger-ui-screenshot.sh [OUT.png]    (default swagger-ui.png)
 # Needs: chromium (Debian package), python3 with scripts/requirements.txt, a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-support.sh
 
 out=${1:-swagger-ui.png}
-fragment=
-[ "${2:-}" = "--expand" ] && fragment="#/Reservations/holdSeats"
 binary=.build/release/reservation-server
 [ -x "$binary" ] || { echo "build first: swift build -c release --product reservation-server" >&2; exit 1; }
 browser=$(command -v chromium || command -v chromium-browser || true)
@@ -43,5 +40,5 @@ start_server "$work/server.log" "$binary" --host 127.0.0.1 --port 0 --grpc-port 
     --swagger-ui-assets-url "http://127.0.0.1:$static_port"
 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars \
     --user-data-dir="$work/profile" --window-size=1280,2400 --virtual-time-budget=15000 \
-    --screenshot="$(realpath -m "$out")" "$base/swagger-ui.html$fragment" 2>/dev/null
+    --screenshot="$(realpath -m "$out")" "$base/swagger-ui.html" 2>/dev/null
 echo "wrote $out"
