@@ -162,10 +162,12 @@ final class Application: Sendable {
     /// Makes the OpenAPI document once, before the port opens; a route without a description, or
     /// a description without a route, is logged (and fails the tests that start the server).
     private func publishDescription(of router: Router, into document: PublishedDocument) {
+        let startedNanoseconds = clock.monotonicNanoseconds()
         let description = RESTAPI.describeAPI(router: router, version: "0.2.0")
         document.publish(description)
         for problem in description.problems { log.error("API description incomplete", ["problem": .string(problem)]) }
         log.info("API description built", ["operations": .int(Int64(description.operationCount)), "bytes": .int(Int64(description.bytes.count)),
+                                           "buildUs": .int(Int64((clock.monotonicNanoseconds() - startedNanoseconds) / 1_000)),
                                            "swaggerUIAssetsURL": .string(configuration.swaggerUIAssetsURL)])
     }
 
