@@ -64,13 +64,16 @@ let package = Package(
         // Outbox delivery: the pull feed's parked requests and streams, and the webhook relay.
         .target(name: "Outbox", dependencies: ["Reservations", "Threading", "Timing", "Metrics", "Logging"], swiftSettings: strict),
 
+        // The OpenAPI 3.1 document of the router's routes, from descriptions given beside them, and Swagger UI.
+        .target(name: "OpenAPI", dependencies: ["HTTPServer", "HTTP1", "JSON", "Crypto"], swiftSettings: strict),
+
         // REST handlers: JSON shapes in and out, error mapping.
-        .target(name: "API", dependencies: ["Service", "Outbox", "HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing"], swiftSettings: strict),
+        .target(name: "API", dependencies: ["Service", "Outbox", "HTTPServer", "HTTP1", "Reservations", "JSON", "Crypto", "Metrics", "Logging", "Timing", "OpenAPI"], swiftSettings: strict),
 
         // The executable: configuration, wiring, signals, start-up recovery.
         .executableTarget(
             name: "ReservationServer",
-            dependencies: ["API", "Outbox", "Connect", "GRPC", "HTTP2", "RPC", "Protobuf", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux"],
+            dependencies: ["API", "Outbox", "Connect", "GRPC", "HTTP2", "RPC", "Protobuf", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux", "OpenAPI"],
             swiftSettings: strict
         ),
 
@@ -109,6 +112,7 @@ let package = Package(
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Protobuf", "Service", "Reservations", "Crypto"]),
         .testTarget(name: "ConnectTests", dependencies: ["Connect", "RPC", "Service", "Storage", "Protobuf", "Reservations", "EventLoop", "HTTPServer", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "Service", "Storage", "HTTPServer", "Reservations", "JSON", "TestSupport"]),
+        .testTarget(name: "OpenAPITests", dependencies: ["OpenAPI", "API", "HTTPServer", "HTTP1", "JSON"]),
         // Drives the built `reservation-server` binary over real sockets and signals.
         .testTarget(name: "ReservationServerTests", dependencies: ["ReservationServer", "TestSupport"]),
     ],

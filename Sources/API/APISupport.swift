@@ -46,7 +46,14 @@ public final class RESTAPI: Sendable {
 
     /// The caller: `X-User-Id`, or `anonymous`.
     func caller(_ context: RequestContext) throws(ServiceError) -> Caller {
-        try Caller.resolve(claimed: context.headerString("x-user-id"), field: "X-User-Id")
+        // RFC 9110 §5.5: a new field's value should be visible US-ASCII. Other bytes would be decoded
+        // with replacement characters, and two different headers could name the same caller.
+        if let span = context.header("x-user-id"),
+            !context.bytes[span.start..<span.end].allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
+        {
+            throw .invalid([FieldProblem(field: "X-User-Id", problem: "must be 1-\(Caller.idBytesMax) visible ASCII characters")])
+        }
+        return try Caller.resolve(claimed: context.headerString("x-user-id"), field: "X-User-Id")
     }
 
     /// What every call brings: caller, trace, and the request's `Idempotency-Key` with its REST
@@ -215,11 +222,17 @@ struct BodyReader {
             if required { problems.append(FieldProblem(field: key, problem: "is required")) }
             return nil
         }
-        guard case .int(let number) = value else {
+        switch value {
+        case .int(let number):
+            return number
+        // JSON has one number type: 2.0 or 2e0 is the integer 2, as JSON Schema counts it. Only
+        // values a double holds exactly (|n| ≤ 2^53) are taken.
+        case .number(let number) where number.rounded(.towardZero) == number && abs(number) <= 9_007_199_254_740_992:
+            return Int64(number)
+        default:
             problems.append(FieldProblem(field: key, problem: "must be an integer"))
             return nil
         }
-        return number
     }
 
     mutating func array(_ key: String, required: Bool) -> [JSONValue]? {

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import OpenAPI
 import Reservations
 import Service
 import Timing
@@ -10,9 +11,13 @@ struct EventRoutes {
 
     func register(on router: inout RouterBuilder) {
         router.add(.post, "/v1/events") { context in api.handle(&context, create) }
+        router.describe(.post, "/v1/events", Self.describeCreate)
         router.add(.get, "/v1/events/{eventId}") { context in api.handle(&context, show) }
+        router.describe(.get, "/v1/events/{eventId}", Self.describeShow)
         router.add(.get, "/v1/events/{eventId}/availability") { context in api.handle(&context, availability) }
+        router.describe(.get, "/v1/events/{eventId}/availability", Self.describeAvailability)
         router.add(.get, "/v1/events/{eventId}/seats") { context in api.handle(&context, seats) }
+        router.describe(.get, "/v1/events/{eventId}/seats", Self.describeSeats)
     }
 
     private func create(_ context: inout RequestContext) throws -> HandlerResult {
@@ -141,4 +146,83 @@ struct EventRoutes {
         writer.key("held"); writer.int(counts.held)
         writer.key("sold"); writer.int(counts.sold)
     }
+}
+
+// MARK: - Descriptions (OpenAPI), one per route above
+
+extension EventRoutes {
+    private typealias Description = RESTDescription
+    private typealias Limits = NewEvent.Limits
+
+    static let describeCreate = Description.operation(
+        "createEvent", "Create an event (admin)",
+        details: "Seat ids are `{section}-{n}`, n from 1. At most \(Limits.maxSections) sections and \(Limits.maxSeats) seats in all. "
+            + "Admins only when authentication is on; `Idempotency-Key` is not honoured here (an event id is its own key).",
+        tag: Description.events,
+        body: Response.requestBody(
+            Schema.object([
+                "eventId": Schema.nullable(Schema.string(
+                    "Chosen by the caller; generated when absent or null.", pattern: "^evt_[A-Za-z0-9_-]{1,\(Limits.maxEventIDSuffixLength)}$")),
+                "name": Schema.string(minLength: 1, maxLength: Limits.maxNameLength),
+                "currency": Schema.string("ISO 4217 code.", pattern: "^[A-Z]{3}$"),
+                "sections": Schema.array(Schema.object([
+                    "name": Schema.string(pattern: "^[A-Za-z0-9]{1,\(Limits.maxSectionNameLength)}$"),
+                    "seats": Schema.integer(minimum: 1, maximum: Int64(Limits.maxSeats)),
+                    "price": Schema.integer("Minor units of `currency`.", minimum: 0),
+                ], required: ["name", "seats", "price"]), "Distinct names, in display order.", minItems: 1, maxItems: Limits.maxSections),
+            ], required: ["name", "currency", "sections"]),
+            required: true,
+            example: ["eventId": "evt_2025_1001", "name": "Traffic Tacos demo concert", "currency": "KRW",
+                      "sections": [["name": "A", "seats": 100, "price": 10_000], ["name": "B", "seats": 100, "price": 10_000]]]),
+        success: [("201", Response.body("Created; the event as GET shows it.", Schema.ref("Event"), example: RESTDescription.demoEventExample,
+                                        headers: ["Location": Response.headerRef("Location")]))],
+        errors: [409: ["EVENT_ALREADY_EXISTS"]],
+        traits: [.caller, .change, .admin])
+
+    static let describeShow = Description.operation(
+        "getEvent", "Read an event", tag: Description.events,
+        parameters: [Parameter.ref("EventId")],
+        success: [("200", Response.body("The event with its seat counts.", Schema.ref("Event"), example: RESTDescription.demoEventExample))],
+        errors: [404: ["EVENT_NOT_FOUND"]],
+        traits: [])
+
+    static let describeAvailability = Description.operation(
+        "getAvailability", "Seat counts of an event",
+        details: "Overall and per section; available + held + sold = totalSeats, always.",
+        tag: Description.events,
+        parameters: [Parameter.ref("EventId")],
+        success: [("200", Response.body("The counts.", Schema.ref("Availability"), example: [
+            "eventId": "evt_2025_1001", "totalSeats": 500, "available": 500, "held": 0, "sold": 0,
+            "sections": .array(["A", "B", "C", "D", "E"].map { ["name": .string($0), "available": 100, "held": 0, "sold": 0] }),
+        ]))],
+        errors: [404: ["EVENT_NOT_FOUND"]],
+        traits: [])
+
+    static let describeSeats = Description.operation(
+        "listSeats", "List an event's seats",
+        details: "In seat order (section, then number). Follow `nextCursor` with `cursor`.",
+        tag: Description.events,
+        parameters: [
+            Parameter.ref("EventId"),
+            Parameter.query("status", Schema.string(values: SeatStatus.allCases.map(\.rawValue)), "Only seats in this state."),
+            Parameter.query("section", Schema.string(), "Only seats of this section.", example: "A"),
+        ] + Description.paging(minimum: SeatListing.minLimit, maximum: SeatListing.maxLimit, defaultLimit: SeatListing.defaultLimit),
+        success: [("200", Response.body(
+            "A page of seats.",
+            Schema.object([
+                "seats": Schema.array(Schema.object([
+                    "seatId": Schema.ref("SeatId"),
+                    "section": Schema.string(),
+                    "status": Schema.string(values: SeatStatus.allCases.map(\.rawValue)),
+                    "price": Schema.integer(minimum: 0),
+                ], required: ["seatId", "section", "status", "price"])),
+                "nextCursor": Schema.ref("Cursor"),
+            ], required: ["seats", "nextCursor"]),
+            example: [
+                "seats": [["seatId": "A-1", "section": "A", "status": "AVAILABLE", "price": 10_000],
+                          ["seatId": "A-2", "section": "A", "status": "AVAILABLE", "price": 10_000]],
+                "nextCursor": "A-2",
+            ]))],
+        errors: [400: ["INVALID_REQUEST"], 404: ["EVENT_NOT_FOUND"]],
+        traits: [])
 }

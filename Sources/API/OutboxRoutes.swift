@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import OpenAPI
 import Outbox
 import Reservations
 import Service
@@ -20,9 +21,13 @@ struct OutboxRoutes {
 
     func register(on router: inout RouterBuilder) {
         router.add(.get, "/v1/outbox/events") { context in api.handle(&context, events) }
+        router.describe(.get, "/v1/outbox/events", Self.describeEvents)
         router.add(.get, "/v1/outbox/stream") { context in api.handle(&context, stream) }
+        router.describe(.get, "/v1/outbox/stream", Self.describeStream)
         router.add(.get, "/v1/outbox/dead") { context in api.handle(&context, dead) }
+        router.describe(.get, "/v1/outbox/dead", Self.describeDead)
         router.add(.post, "/v1/outbox/dead/{eventId}/retry") { context in api.handle(&context, retry) }
+        router.describe(.post, "/v1/outbox/dead/{eventId}/retry", Self.describeRetry)
     }
 
     /// `?after=&limit=&waitSeconds=`: answers at once when events exist or no wait is asked for;
@@ -156,6 +161,94 @@ struct OutboxRoutes {
         }
         return value
     }
+}
+
+// MARK: - Descriptions (OpenAPI), one per route above
+
+extension OutboxRoutes {
+    private typealias Description = RESTDescription
+
+    /// A CloudEvents 1.0 envelope as stored and delivered.
+    static let cloudEvent = Schema.object([
+        ("specversion", Schema.string(values: ["1.0"])),
+        ("id", Schema.string("Unique; consumers deduplicate on it.")),
+        ("type", Schema.string(values: OutboxEventType.allCases.map(\.rawValue))),
+        ("source", Schema.string()),
+        ("subject", Schema.string("The reservation or event id; order is kept per subject.")),
+        ("time", Schema.string("RFC 3339, UTC, with `Z`.", format: "date-time")),
+        ("sequence", Schema.integer("Global and increasing.", minimum: 1)),
+        ("traceparent", Schema.string("W3C trace context of the request that caused the change.")),
+        ("datacontenttype", Schema.string(values: ["application/json"])),
+        ("data", Schema.object([(String, JSONValue)](), "The reservation (or event) as it is after the change.")),
+    ], required: ["specversion", "id", "type", "source", "subject", "time", "sequence", "datacontenttype", "data"])
+
+    static let example: JSONValue = [
+        "specversion": "1.0", "id": "evn_01m8vwsbq8p7bf79e1dam5qw7w", "type": "reservation.created", "source": "/reservation-server",
+        "subject": "rsv_01m8vwsbq8p7bf79e1dam5qw7v", "time": "2026-12-02T17:28:10.728Z", "sequence": 2,
+        "datacontenttype": "application/json",
+        "data": ["reservationId": "rsv_01m8vwsbq8p7bf79e1dam5qw7v", "eventId": "evt_2025_1001", "userId": "alice",
+                 "seatIds": ["A-1", "A-2"], "quantity": 2, "status": "HOLD", "holdExpiresAt": "2026-12-02T17:29:10.728Z",
+                 "totalAmount": 20_000, "currency": "KRW"],
+    ]
+
+    static let after = Parameter.query("after", Schema.integer(minimum: 0), "Events with a greater sequence (default 0).")
+    static let limit = Parameter.query(
+        "limit", Schema.integer(minimum: Int64(Feed.limitRange.lowerBound), maximum: Int64(Feed.limitRange.upperBound)),
+        "Most events returned (default \(Feed.defaultLimit)).")
+    static let nextAfter = Schema.integer("The last sequence returned, or `after` when none was.", minimum: 0)
+
+    static let describeEvents = Description.operation(
+        "listOutboxEvents", "Read the outbox (admin)",
+        details: "Events in sequence order after `after`. With `waitSeconds` the call returns as soon as an event exists "
+            + "(long poll; nothing is held but the request) or when the wait ends, empty.",
+        tag: Description.outbox,
+        parameters: [after, limit, Parameter.query(
+            "waitSeconds", Schema.integer(minimum: Int64(Feed.waitSecondsRange.lowerBound), maximum: Int64(Feed.waitSecondsRange.upperBound)),
+            "Wait this long for an event when there is none yet (default 0).")],
+        success: [("200", Response.body("A page of events.", Schema.object([
+            ("events", Schema.array(cloudEvent)), ("nextAfter", nextAfter),
+        ], required: ["events", "nextAfter"]), example: ["events": [example], "nextAfter": 2]))],
+        errors: [400: ["INVALID_REQUEST"]],
+        traits: [.caller, .admin])
+
+    static let describeStream = Description.operation(
+        "streamOutbox", "Follow the outbox as Server-Sent Events (admin)",
+        details: "The same feed, kept open: `id:` is the sequence, `event:` the type, `data:` the envelope; a comment line "
+            + "now and then keeps idle connections open. Resumes after `Last-Event-ID` (or `after`). A reader that falls "
+            + "behind by more than `--pending-output-bytes-max` is disconnected; at most `--outbox-streams-max` are open.",
+        tag: Description.outbox,
+        parameters: [after, Parameter.header("Last-Event-ID", Schema.string(pattern: "^[0-9]+$"), "The last sequence received.")],
+        success: [("200", Response.body("An endless stream of events.", mediaType: "text/event-stream", Schema.string(),
+                                        example: "id: 2\nevent: reservation.created\ndata: {\"specversion\":\"1.0\",…}\n\n"))],
+        errors: [400: ["INVALID_REQUEST"]],
+        traits: [.caller, .admin])
+
+    static let describeDead = Description.operation(
+        "listDeadOutboxEvents", "Events the webhook gave up on (admin)",
+        details: "After `--outbox-max-attempts` failures or a status that is not retried; later events of their subject went on.",
+        tag: Description.outbox,
+        parameters: [after, limit],
+        success: [("200", Response.body("A page of dead events.", Schema.object([
+            ("events", Schema.array(Schema.object([
+                ("event", cloudEvent), ("attempts", Schema.integer(minimum: 0)), ("lastError", Schema.string()),
+                ("deadAt", Schema.string("RFC 3339, UTC, with `Z`.", format: "date-time")),
+            ], required: ["event", "attempts", "lastError", "deadAt"]))),
+            ("nextAfter", nextAfter),
+        ], required: ["events", "nextAfter"]), example: ["events": [], "nextAfter": 0]))],
+        errors: [400: ["INVALID_REQUEST"]],
+        traits: [.caller, .admin])
+
+    static let describeRetry = Description.operation(
+        "retryDeadOutboxEvent", "Deliver a dead event again (admin)",
+        details: "Puts it back in the backlog with its attempts reset; the webhook gets it again.",
+        tag: Description.outbox,
+        parameters: [Parameter.path("eventId", Schema.string(minLength: 1, maxLength: ReservationLimits.maxTextLength), "The event's `id`.",
+                                    example: "evn_01m8vwsbq8p7bf79e1dam5qw7w")],
+        success: [("200", Response.body("Back in the backlog.", Schema.object([
+            ("event", cloudEvent), ("status", Schema.string(values: ["PENDING"])),
+        ], required: ["event", "status"]), example: ["event": example, "status": "PENDING"]))],
+        errors: [400: ["INVALID_REQUEST"], 404: ["OUTBOX_EVENT_NOT_FOUND"]],
+        traits: [.caller, .change, .admin])
 }
 
 /// What the outbox routes need besides the service: the feed and the relay's door for revived events.

@@ -1,6 +1,7 @@
 import HTTP1
 import HTTPServer
 import JSON
+import OpenAPI
 import Reservations
 import Service
 import Timing
@@ -11,20 +12,29 @@ struct ReservationRoutes {
     let api: RESTAPI
 
     func register(on router: inout RouterBuilder) {
+        let limits = api.service.configuration
         router.add(.post, "/v1/reservations") { context in api.handle(&context, create) }
+        router.describe(.post, "/v1/reservations", Self.describeHold(maxQuantity: limits.maxQuantity))
         router.add(.get, "/v1/reservations") { context in api.handle(&context, list) }
+        router.describe(.get, "/v1/reservations", Self.describeList)
         router.add(.get, "/v1/reservations/{reservationId}") { context in api.handle(&context, show) }
+        router.describe(.get, "/v1/reservations/{reservationId}", Self.describeShow)
         router.add(.post, "/v1/reservations/confirm") { context in api.handle(&context) { try confirm(&$0, pathID: nil) } }
+        router.describe(.post, "/v1/reservations/confirm", Self.describeConfirm(pathForm: false))
         router.add(.post, "/v1/reservations/{reservationId}/confirm") { context in
             api.handle(&context) { try confirm(&$0, pathID: $0.parameter(0) ?? "") }
         }
+        router.describe(.post, "/v1/reservations/{reservationId}/confirm", Self.describeConfirm(pathForm: true))
         router.add(.post, "/v1/reservations/cancel") { context in api.handle(&context) { try cancel(&$0, pathID: nil) } }
+        router.describe(.post, "/v1/reservations/cancel", Self.describeCancel(pathForm: false))
         router.add(.post, "/v1/reservations/{reservationId}/cancel") { context in
             api.handle(&context) { try cancel(&$0, pathID: $0.parameter(0) ?? "") }
         }
+        router.describe(.post, "/v1/reservations/{reservationId}/cancel", Self.describeCancel(pathForm: true))
         router.add(.post, "/v1/reservations/{reservationId}/extend") { context in
             api.handle(&context) { try extend(&$0, reservationID: $0.parameter(0) ?? "") }
         }
+        router.describe(.post, "/v1/reservations/{reservationId}/extend", Self.describeExtend(policy: limits.holdPolicy))
     }
 
     // MARK: - Create
@@ -196,5 +206,178 @@ struct ReservationRoutes {
             writer.endObject()
             return Reply(code: 200, body: writer.bytes)
         }
+    }
+}
+
+// MARK: - Descriptions (OpenAPI), one per route above
+
+extension ReservationRoutes {
+    private typealias Description = RESTDescription
+    private static let example = RESTDescription.reservationExample
+    private static let exampleID = RESTDescription.exampleReservationID
+    private static let idField = Schema.string(minLength: 1, maxLength: ReservationLimits.maxTextLength)
+    private static let pathFormNote = " A `reservationId` in the body, if any, must equal the path's (else 400)."
+    private static let finalStates = ["RESERVATION_EXPIRED", "RESERVATION_ALREADY_CONFIRMED", "RESERVATION_ALREADY_CANCELLED"]
+
+    static func describeHold(maxQuantity: Int) -> OperationDescription {
+        let request = Schema.object([
+            "eventId": Schema.string(minLength: 1, maxLength: NewEvent.Limits.maxEventIDLength),
+            "quantity": Schema.integer("Seats to hold (`--max-quantity`).", minimum: 1, maximum: Int64(maxQuantity)),
+            "seatIds": Schema.nullable(Schema.array(
+                Schema.ref("SeatId"), "Exactly `quantity` distinct seats of the event; absent, null or empty: the server picks the best available.",
+                maxItems: maxQuantity, uniqueItems: true)),
+            "reservationToken": Schema.nullable(Schema.string(
+                "Opaque admission token (e.g. from a waiting room); stored and echoed.", minLength: 1, maxLength: ReservationLimits.maxTextLength)),
+        ], required: ["eventId", "quantity"])
+        let created = Schema.object([
+            "reservationId": Schema.string(pattern: "^rsv_"),
+            "status": Schema.string(values: ["HOLD"]),
+            "eventId": Schema.string(),
+            "seatIds": Schema.array(Schema.ref("SeatId")),
+            "quantity": Schema.integer(minimum: 1),
+            "holdExpiresAt": Schema.string(format: "date-time"),
+            "totalAmount": Schema.integer(minimum: 0),
+            "currency": Schema.string(pattern: "^[A-Z]{3}$"),
+            "reservationToken": Schema.string(),
+            "message": Schema.string(),
+        ], required: ["reservationId", "status", "eventId", "seatIds", "quantity", "holdExpiresAt", "totalAmount", "currency", "message"])
+        var createdExample = JSONObject()
+        for key in ["reservationId", "status", "eventId", "seatIds", "quantity", "holdExpiresAt", "totalAmount", "currency"] {
+            createdExample[key] = example[key]
+        }
+        createdExample["message"] = "Reservation created successfully"
+        let links: JSONValue = [
+            "getReservation": Self.link("getReservation"), "confirmReservationById": Self.link("confirmReservationById"),
+            "cancelReservationById": Self.link("cancelReservationById"), "extendHold": Self.link("extendHold"),
+            "confirmReservation": Self.link("confirmReservation", body: ["reservationId": "$response.body#/reservationId", "paymentIntentId": "pay_1"]),
+            "cancelReservation": Self.link("cancelReservation", body: ["reservationId": "$response.body#/reservationId"]),
+        ]
+        var response = Response.body(
+            "Held: every requested seat, or none.", created, example: .object(createdExample),
+            headers: ["Location": Response.headerRef("Location")])
+        if case .object(var object) = response {
+            object["links"] = links
+            response = .object(object)
+        }
+        return Description.operation(
+            "holdSeats", "Hold seats",
+            details: "Holds `quantity` seats for `--hold-seconds` (60 s): the given `seatIds`, or the best available "
+                + "(the lowest-numbered adjacent run in one section, else the lowest-numbered free seats of one section, else any). "
+                + "All or nothing. `Idempotency-Key` is required.",
+            tag: Description.reservations,
+            body: Response.requestBody(request, required: true, example: ["eventId": "evt_2025_1001", "quantity": 2]),
+            success: [("201", response)],
+            errors: [404: ["EVENT_NOT_FOUND"], 409: ["SEAT_UNAVAILABLE", "HOLD_LIMIT_EXCEEDED"]],
+            traits: [.caller, .change, .idempotent, .keyRequired])
+    }
+
+    /// An OpenAPI link from a new hold to an operation on it: the id goes into the path, or into `body`.
+    private static func link(_ operationID: String, body: JSONValue? = nil) -> JSONValue {
+        guard let body else { return ["operationId": .string(operationID), "parameters": ["reservationId": "$response.body#/reservationId"]] }
+        return ["operationId": .string(operationID), "requestBody": body]
+    }
+
+    static let describeList = Description.operation(
+        "listReservations", "List the caller's reservations",
+        details: "Newest first. Follow `nextCursor` (opaque, signed; a forged one is 400) with `cursor`.",
+        tag: Description.reservations,
+        parameters: [
+            Parameter.query("status", Schema.ref("ReservationStatus"), "Only reservations in this state."),
+            Parameter.query("eventId", Schema.string(), "Only reservations of this event.", example: "evt_2025_1001"),
+        ] + Description.paging(minimum: ReservationListing.minLimit, maximum: ReservationListing.maxLimit,
+                               defaultLimit: ReservationListing.defaultLimit),
+        success: [("200", Response.body(
+            "A page of reservations.",
+            Schema.object(["reservations": Schema.array(Schema.ref("Reservation")), "nextCursor": Schema.ref("Cursor")],
+                          required: ["reservations", "nextCursor"]),
+            example: ["reservations": [example], "nextCursor": .null]))],
+        traits: [.caller])
+
+    static let describeShow = Description.operation(
+        "getReservation", "Read a reservation",
+        details: "A `HOLD` whose deadline has passed reads as `EXPIRED` at once. Another caller's reservation is 404.",
+        tag: Description.reservations,
+        parameters: [Parameter.ref("ReservationId")],
+        success: [("200", Response.body("The reservation.", Schema.ref("Reservation"), example: example))],
+        errors: [404: ["RESERVATION_NOT_FOUND"]],
+        traits: [.caller])
+
+    static func describeConfirm(pathForm: Bool) -> OperationDescription {
+        let payment = Schema.string(minLength: 1, maxLength: ReservationLimits.maxTextLength)
+        let request = pathForm
+            ? Schema.object(["paymentIntentId": payment], required: ["paymentIntentId"])
+            : Schema.object(["reservationId": Self.idField, "paymentIntentId": payment], required: ["reservationId", "paymentIntentId"])
+        let confirmed = Schema.object([
+            "orderId": Schema.string(pattern: "^ord_"),
+            "reservationId": Schema.string(),
+            "status": Schema.string(values: ["CONFIRMED"]),
+            "totalAmount": Schema.integer(minimum: 0),
+            "currency": Schema.string(pattern: "^[A-Z]{3}$"),
+            "message": Schema.string(),
+        ], required: ["orderId", "reservationId", "status", "totalAmount", "currency", "message"])
+        let body: JSONValue = pathForm ? ["paymentIntentId": "pay_1"] : ["reservationId": .string(exampleID), "paymentIntentId": "pay_1"]
+        return Description.operation(
+            pathForm ? "confirmReservationById" : "confirmReservation",
+            pathForm ? "Confirm a hold (reservation in the path)" : "Confirm a hold",
+            details: "Sells the held seats and creates an order. Two concurrent confirms create exactly one order."
+                + (pathForm ? Self.pathFormNote : ""),
+            tag: Description.reservations,
+            parameters: pathForm ? [Parameter.ref("ReservationId")] : [],
+            body: Response.requestBody(request, required: true, example: body),
+            success: [("200", Response.body("Confirmed.", confirmed, example: [
+                "orderId": "ord_01kdx5x4b8r2c7m0v3n9q1s6wd", "reservationId": .string(exampleID), "status": "CONFIRMED",
+                "totalAmount": 20_000, "currency": "KRW", "message": "Reservation confirmed successfully",
+            ]))],
+            errors: [404: ["RESERVATION_NOT_FOUND"], 409: finalStates],
+            traits: [.caller, .change, .idempotent])
+    }
+
+    static func describeCancel(pathForm: Bool) -> OperationDescription {
+        let request = pathForm ? Schema.object([:]) : Schema.object(["reservationId": Self.idField], required: ["reservationId"])
+        let cancelled = Schema.object([
+            "reservationId": Schema.string(),
+            "status": Schema.string(values: ["CANCELLED"]),
+            "message": Schema.string(),
+        ], required: ["reservationId", "status", "message"])
+        return Description.operation(
+            pathForm ? "cancelReservationById" : "cancelReservation",
+            pathForm ? "Cancel a hold (reservation in the path)" : "Cancel a hold",
+            details: "Releases the seats at once. A confirmed reservation is not cancelled here."
+                + (pathForm ? " The body is optional (absent, empty or `{}`)." + Self.pathFormNote : ""),
+            tag: Description.reservations,
+            parameters: pathForm ? [Parameter.ref("ReservationId")] : [],
+            body: Response.requestBody(request, required: !pathForm, example: pathForm ? [:] : ["reservationId": .string(exampleID)]),
+            success: [("200", Response.body("Cancelled.", cancelled, example: [
+                "reservationId": .string(exampleID), "status": "CANCELLED", "message": "Reservation cancelled successfully",
+            ]))],
+            errors: [404: ["RESERVATION_NOT_FOUND"], 409: finalStates],
+            traits: [.caller, .change, .idempotent])
+    }
+
+    static func describeExtend(policy: HoldPolicy) -> OperationDescription {
+        let maxSeconds = policy.maxHoldMilliseconds / 1000
+        let request = Schema.object([
+            "seconds": Schema.nullable(Schema.integer("More time, from now (default: one hold length).", minimum: 1, maximum: maxSeconds)),
+        ])
+        let extended = Schema.object([
+            "reservationId": Schema.string(),
+            "status": Schema.string(values: ["HOLD"]),
+            "holdExpiresAt": Schema.string(format: "date-time"),
+            "extensionsUsed": Schema.integer(minimum: 1),
+            "extensionsLeft": Schema.integer(minimum: 0),
+        ], required: ["reservationId", "status", "holdExpiresAt", "extensionsUsed", "extensionsLeft"])
+        return Description.operation(
+            "extendHold", "Extend a hold",
+            details: "At most `--max-hold-extensions` times (now \(policy.maxExtensions)), never beyond `--max-hold-seconds` "
+                + "(now \(maxSeconds)) after the hold was made. The body is optional." + Self.pathFormNote,
+            tag: Description.reservations,
+            parameters: [Parameter.ref("ReservationId")],
+            body: Response.requestBody(request, required: false, example: ["seconds": 60]),
+            success: [("200", Response.body("Extended.", extended, example: [
+                "reservationId": .string(exampleID), "status": "HOLD", "holdExpiresAt": RESTDescription.time(RESTDescription.exampleTimeMs + 120_000),
+                "extensionsUsed": 1, "extensionsLeft": 0,
+            ]))],
+            errors: [404: ["RESERVATION_NOT_FOUND"], 409: finalStates + ["HOLD_EXTENSION_LIMIT"]],
+            traits: [.caller, .change, .idempotent])
     }
 }

@@ -39,14 +39,19 @@ public final class ConnectDoor: Sendable {
             router.add(.post, "/\(method.serviceName)/\(method.name)", body: body) { [self] context in
                 handle(&context, method)
             }
+            router.describe(.post, "/\(method.serviceName)/\(method.name)", Self.undescribed)
         }
         for serviceName in ReservationRPC.serviceNames {
             router.add(.post, "/\(serviceName)/{method}", body: body) { context in
                 let name = context.parameter(0) ?? ""
                 return .respond(ConnectDoor.error(RPCStatus(.unimplemented, "UNIMPLEMENTED: \(serviceName) has no method \(name)")))
             }
+            router.describe(.post, "/\(serviceName)/{method}", Self.undescribed)
         }
     }
+
+    /// Connect calls are RPC: RPC.md and `proto/` describe them, not the REST API's OpenAPI document.
+    private static let undescribed = UndescribedRoute("a Connect RPC method; RPC.md and proto/ describe it")
 
     // MARK: Calls
 

@@ -417,7 +417,9 @@ final class HTTPConnectionHandler: ConnectionHandler {
         if response.contentType != .none {
             ResponseHead.writeHeader("content-type", response.contentType.headerValue, into: output)
         }
-        if !streaming { ResponseHead.writeHeader("content-length", decimal: response.body.count, into: output) }
+        // RFC 9110 §8.6: a 304 carries no content, and a Content-Length would have to be the 200's.
+        let notModified = response.status == 304
+        if !streaming && !notModified { ResponseHead.writeHeader("content-length", decimal: response.body.count, into: output) }
         for header in response.headers {
             output.write(header.name)
             output.write(": ")
@@ -437,7 +439,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
         writeHex(loopState.random.next() | 1, into: output)
         output.write("-01\r\n")
         output.write("\r\n")
-        if !isHead { output.write(response.body) }
+        if !isHead && !notModified { output.write(response.body) }
         if record.hasRecord { observe(status: response.status, bytes: isHead ? 0 : response.body.count) }
         if streaming && !isHead { return }
         if !keepAlive {

@@ -20,6 +20,7 @@ public enum ContentType: Sendable {
     case text
     case prometheus
     case eventStream
+    case html
 
     var headerValue: StaticString {
         switch self {
@@ -29,6 +30,7 @@ public enum ContentType: Sendable {
         case .text: "text/plain; charset=utf-8"
         case .prometheus: "text/plain; version=0.0.4; charset=utf-8"
         case .eventStream: "text/event-stream; charset=utf-8"
+        case .html: "text/html; charset=utf-8"
         }
     }
 }

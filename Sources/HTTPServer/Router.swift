@@ -58,10 +58,30 @@ public struct BodyPolicy: Sendable {
     }
 }
 
+/// What a route says about itself for a description of the API. The module that writes the
+/// description gives it a shape; the router only keeps it beside the route it names.
+public protocol RouteDescription: Sendable {}
+
+/// A route left out of the API description on purpose, and why (e.g. another protocol's door that
+/// its own contract describes).
+public struct UndescribedRoute: RouteDescription {
+    public let reason: String
+
+    public init(_ reason: String) { self.reason = reason }
+}
+
+/// A description and the route (method and template) it names.
+public struct DescribedRoute: Sendable {
+    public let method: HTTPMethod
+    public let template: String
+    public let description: any RouteDescription
+}
+
 /// Collects routes while the server is being built; `build()` compiles them into an immutable
 /// `Router` and refuses ambiguous or duplicate routes at start-up.
 public struct RouterBuilder {
     private var routes: [(method: HTTPMethod, template: String, body: BodyPolicy?, handler: HTTPHandler)] = []
+    private var descriptions: [DescribedRoute] = []
 
     public init() {}
 
@@ -69,6 +89,13 @@ public struct RouterBuilder {
     /// `body` gives the route its own body limit.
     public mutating func add(_ method: HTTPMethod, _ template: String, body: BodyPolicy? = nil, _ handler: @escaping HTTPHandler) {
         routes.append((method, template, body, handler))
+    }
+
+    /// Describes the route `method` `template` for the API description; kept beside its `add`.
+    /// Whether every route has a description, and every description a route, is checked by the
+    /// module that writes the description, not here.
+    public mutating func describe(_ method: HTTPMethod, _ template: String, _ description: any RouteDescription) {
+        descriptions.append(DescribedRoute(method: method, template: template, description: description))
     }
 
     public struct BuildError: Error, CustomStringConvertible {
@@ -108,7 +135,7 @@ public struct RouterBuilder {
             if methods.contains(.get) && !methods.contains(.head) { methods.append(.head) }
             shapes[position].allow = methods.map(\.description).joined(separator: ", ")
         }
-        return Router(shapes: shapes, routeCount: index)
+        return Router(shapes: shapes, routeCount: index, descriptions: descriptions)
     }
 
     private static func segments(of template: String) throws(BuildError) -> [Router.Segment] {
@@ -157,10 +184,13 @@ public final class Router: Sendable {
 
     private let shapes: [Shape]
     public let routeCount: Int
+    /// The descriptions given with `RouterBuilder.describe`, in the order they were given.
+    public let descriptions: [DescribedRoute]
 
-    init(shapes: [Shape], routeCount: Int) {
+    init(shapes: [Shape], routeCount: Int, descriptions: [DescribedRoute]) {
         self.shapes = shapes
         self.routeCount = routeCount
+        self.descriptions = descriptions
     }
 
     /// Every registered route, for listing and per-route metrics.

@@ -8,6 +8,7 @@ import HTTPServer
 import Logging
 import Metrics
 import Outbox
+import OpenAPI
 import Protobuf
 import RPC
 import Reservations
@@ -129,12 +130,16 @@ final class Application: Sendable {
         }
         let rpc = ReservationRPC(service: service, messageBytesMax: configuration.rpcMessageBytesMax)
         let router: Router
+        let document = PublishedDocument()
         do {
-            router = try routes(service: service, rpc: rpc, writer: writer, readiness: readiness, registry: registry, outbox: outbox).build()
+            var builder = routes(service: service, rpc: rpc, writer: writer, readiness: readiness, registry: registry, outbox: outbox)
+            DocsRoutes.register(on: &builder, document: document, assetsURL: configuration.swaggerUIAssetsURL)
+            router = try builder.build()
         } catch {
             writer.shutdown()
             throw StartupError(description: "invalid routes: \(error.description)")
         }
+        publishDescription(of: router, into: document)
         let observability = HTTPObservability(
             registry: registry, log: configuration.accessLogSampleRate > 0 && log.enabled(.info) ? log : nil,
             accessLogSampleRate: configuration.accessLogSampleRate)
@@ -169,6 +174,18 @@ final class Application: Sendable {
                                  "grpcPort": .int(Int64(group.ports[1]))])
         return Parts(writer: writer, readiness: readiness, group: group, checkpointer: CheckpointerSlot(), outbox: outbox,
                      registry: registry)
+    }
+
+    /// Makes the OpenAPI document once, before the port opens; a route without a description, or
+    /// a description without a route, is logged (and fails the tests that start the server).
+    private func publishDescription(of router: Router, into document: PublishedDocument) {
+        let startedNanoseconds = clock.monotonicNanoseconds()
+        let description = RESTAPI.describeAPI(router: router, version: "0.2.0")
+        document.publish(description)
+        for problem in description.problems { log.error("API description incomplete", ["problem": .string(problem)]) }
+        log.info("API description built", ["operations": .int(Int64(description.operationCount)), "bytes": .int(Int64(description.bytes.count)),
+                                           "buildUs": .int(Int64((clock.monotonicNanoseconds() - startedNanoseconds) / 1_000)),
+                                           "swaggerUIAssetsURL": .string(configuration.swaggerUIAssetsURL)])
     }
 
     private var storageOptions: SQLiteOptions {

@@ -4,6 +4,7 @@ import HTTPServer
 import GRPC
 import Logging
 import Outbox
+import OpenAPI
 import Reservations
 
 /// Everything the server can be told at start-up; every knob has a flag and an environment twin.
@@ -34,6 +35,8 @@ struct Configuration: Sendable {
     var idempotencyKeysMax = 16_000_000
     /// Outbox delivery: the webhook (none: the pull feed and stream only) and its limits.
     var outbox = OutboxSettings()
+    /// Where the Swagger UI page loads Swagger UI's files from (`swagger-ui.css`, `swagger-ui-bundle.js`).
+    var swaggerUIAssetsURL = DocsRoutes.defaultAssetsURL
     /// Largest RPC request message (Connect and gRPC), after decompression.
     var rpcMessageBytesMax: Int {
         get { grpc.messageBytesMax }
@@ -149,6 +152,12 @@ enum ConfigurationParser {
         },
         OptionSpec(flag: "--rpc-message-bytes-max", environment: "RPC_MESSAGE_BYTES_MAX", valueName: "BYTES", help: "largest RPC request message (Connect, gRPC), also after decompression; larger → resource_exhausted (default 4194304)") { config, value throws(ConfigurationError) in
             config.rpcMessageBytesMax = try integer(value, "--rpc-message-bytes-max", 1_024...(64 * 1_048_576))
+        },
+        OptionSpec(flag: "--swagger-ui-assets-url", environment: "SWAGGER_UI_ASSETS_URL", valueName: "URL", help: "where /swagger-ui.html loads Swagger UI 5 (swagger-ui.css, swagger-ui-bundle.js) from: an http(s) URL or a path on this server (default \(DocsRoutes.defaultAssetsURL))") { config, value throws(ConfigurationError) in
+            guard DocsRoutes.isValidAssetsURL(value) else {
+                throw ConfigurationError(description: "--swagger-ui-assets-url must be an http:// or https:// URL with a host, or a path starting with /, without quotes, spaces or angle brackets (got \"\(value)\")")
+            }
+            config.swaggerUIAssetsURL = value
         },
         OptionSpec(flag: "--request-line-bytes-max", environment: "REQUEST_LINE_BYTES_MAX", valueName: "BYTES", help: "longest request line; longer → 414 (default 8192)") { config, value throws(ConfigurationError) in
             config.http.limits.requestLineBytesMax = try integer(value, "--request-line-bytes-max", 1...1_048_576)
