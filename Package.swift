@@ -49,8 +49,11 @@ let package = Package(
         .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Threading", "Metrics"], swiftSettings: strict),
 
+        // Who is calling: JWT (HS256, RS256 with keys from a JWKS file) and a per-loop cache of verified tokens.
+        .target(name: "Auth", dependencies: ["Crypto", "JSON", "Bytes", "Threading"], swiftSettings: strict),
+
         // The one service every door calls: callers, validation, idempotency claims, reads and writes.
-        .target(name: "Service", dependencies: ["Reservations", "Bytes", "Crypto", "Timing"], swiftSettings: strict),
+        .target(name: "Service", dependencies: ["Reservations", "Auth", "Bytes", "Crypto", "Timing"], swiftSettings: strict),
 
         // The RPC interface, transport-neutral: methods, messages in and out, status codes.
         .target(name: "RPC", dependencies: ["Service", "Reservations", "Protobuf", "Crypto", "Timing"], swiftSettings: strict),
@@ -90,6 +93,7 @@ let package = Package(
         .testTarget(name: "BytesTests", dependencies: ["Bytes"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON", "TestSupport"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"], exclude: ["make-fixtures.py"]),
         // make-fixtures.py and testdata/ generate Fixtures.swift with protobuf's Python library.
