@@ -93,6 +93,7 @@ final class Application: Sendable {
             "maxQuantity": .int(Int64(configuration.quantityMax)),
             "rpcMessageBytesMax": .int(Int64(configuration.rpcMessageBytesMax)),
             "accessLogSampleRate": .double(configuration.accessLogSampleRate),
+            "authMode": .string(configuration.access.jwt ? "jwt" : "none"),
             "openFileLimit": .int(Int64(openFileLimit)),
         ])
     }
@@ -109,6 +110,8 @@ final class Application: Sendable {
         var serviceConfiguration = ServiceConfiguration()
         serviceConfiguration.maxQuantity = configuration.quantityMax
         serviceConfiguration.holdPolicy = configuration.holdPolicy
+        serviceConfiguration.authentication = configuration.access.authentication
+        serviceConfiguration.tokenCacheEntries = configuration.access.tokenCacheEntries
         let service = ReservationService(configuration: serviceConfiguration, commands: writer, readers: readers,
                                          readiness: readiness, clock: clock) { writer.cursorKey }
         registry.counterFunction(name: "writer_rejected_total", help: "changes refused because the writer queue was full") {
@@ -117,6 +120,8 @@ final class Application: Sendable {
         registry.gaugeFunction(name: "log_dropped_lines", help: "log lines dropped because the log buffer was full") { [log] in
             Double(log.droppedCount)
         }
+        registerAccessMetrics(service: service, registry: registry)
+        try watchKeys()
         let rpc = ReservationRPC(service: service, messageBytesMax: configuration.rpcMessageBytesMax)
         let router: Router
         do {

@@ -31,6 +31,8 @@ struct Configuration: Sendable {
     var idempotencyTTLMilliseconds: Int64 = 300_000
     var expiryTickMilliseconds: Int64 = 10
     var idempotencyKeysMax = 1_000_000
+    /// Authentication and the limits per caller.
+    var access = AccessConfiguration()
     /// Largest RPC request message (Connect and gRPC), after decompression.
     var rpcMessageBytesMax: Int {
         get { grpc.messageBytesMax }
@@ -168,7 +170,7 @@ enum ConfigurationParser {
         OptionSpec(flag: "--pending-output-bytes-max", environment: "PENDING_OUTPUT_BYTES_MAX", valueName: "BYTES", help: "unsent bytes per connection before its requests stop being read (default 1048576)") { config, value throws(ConfigurationError) in
             config.http.pendingOutputBytesMax = try integer(value, "--pending-output-bytes-max", 1...(256 * 1_048_576))
         },
-    ]
+    ] + AccessConfiguration.options
 
     enum Outcome {
         case run(Configuration)
@@ -212,6 +214,7 @@ enum ConfigurationParser {
             try option.apply(&configuration, value!)
         }
         if let problem = configuration.validate() { throw ConfigurationError(description: problem) }
+        try configuration.access.load()
         configuration.holdPolicy.maxHoldMilliseconds =
             configuration.maxHoldMilliseconds ?? max(HoldPolicy().maxHoldMilliseconds, configuration.holdPolicy.holdMilliseconds)
         return .run(configuration)

@@ -1,3 +1,4 @@
+import Auth
 import Reservations
 import Timing
 
@@ -7,6 +8,10 @@ public struct ServiceConfiguration: Sendable {
     public var maxQuantity = ReservationLimits.defaultMaxQuantity
     /// Hold length and extension limits (`--hold-seconds`, `--max-hold-extensions`, `--max-hold-seconds`).
     public var holdPolicy = HoldPolicy()
+    /// How callers are identified (`AUTH_MODE`).
+    public var authentication = AuthenticationMode.none
+    /// Verified tokens each loop remembers (`--jwt-cache-entries`).
+    public var tokenCacheEntries = 4096
 
     public init() {}
 }
@@ -29,6 +34,10 @@ public final class ReservationService: Sendable {
     /// The key that signs listing cursors; read when needed, since it is only known once storage
     /// has started.
     let cursorKey: @Sendable () -> [UInt8]
+    /// Each loop's recently verified tokens (auth on).
+    let tokenCaches: PerLoop<TokenCache>
+    /// Refusals of credentials and of the rate limit, for the metrics.
+    public let authStatistics = AuthStatistics()
 
     /// - Parameter readers: one reader per event loop, used only on that loop's thread.
     public init(
@@ -41,6 +50,7 @@ public final class ReservationService: Sendable {
         self.readiness = readiness
         self.clock = clock
         self.cursorKey = cursorKey
+        tokenCaches = PerLoop((0..<readers.count).map { _ in TokenCache(capacity: configuration.tokenCacheEntries) })
     }
 
     /// Throws `.unavailable` until start-up has finished, and while draining.
@@ -119,7 +129,8 @@ public final class ReservationService: Sendable {
     }
 
     private static func check(_ problems: [FieldProblem]) throws(ServiceError) {
-        guard problems.isEmpty else { throw .invalid(problems) }
+        // One problem per field, the first found winning (rules may find several for one field).
+        guard problems.isEmpty else { throw .invalid([].merging(problems)) }
     }
 
     // MARK: Reads (on the calling loop's reader)
@@ -138,6 +149,12 @@ public final class ReservationService: Sendable {
     /// One page of `caller`'s reservations, newest first (API.md, "Listing and extending holds").
     public func reservations(_ query: ListQuery, caller: Caller, loop: Int) throws(ServiceError) -> ReservationPage {
         try ensureReady()
+        // Whose reservations: the caller's own, or (admins only) the one `userId` names.
+        var owner = caller
+        if let wanted = query.userID, wanted != caller.userID {
+            guard caller.isAdmin else { throw .forbidden("only admins may list another caller's reservations") }
+            owner = try Caller.resolve(claimed: wanted, field: "userId")
+        }
         var problems: [FieldProblem] = []
         let limit = query.limit ?? ReservationListing.defaultLimit
         if !(ReservationListing.minLimit...ReservationListing.maxLimit).contains(limit) {
@@ -146,7 +163,7 @@ public final class ReservationService: Sendable {
                     field: "limit", problem: "must be between \(ReservationListing.minLimit) and \(ReservationListing.maxLimit)"))
         }
         let eventID = query.eventID.flatMap { $0.isEmpty ? nil : $0 }
-        let binding = ListingCursor.binding(caller: caller, status: query.status, eventID: eventID)
+        let binding = ListingCursor.binding(caller: owner, status: query.status, eventID: eventID)
         let cursors = ListingCursor(key: cursorKey())
         var before: ListingPosition?
         if let text = query.cursor, !text.isEmpty {
@@ -158,7 +175,7 @@ public final class ReservationService: Sendable {
         // Without filters every row is a match: one row past the page tells whether more exist.
         let filtered = query.status != nil || eventID != nil
         let scan = filtered ? max(limit + 1, ReservationListing.scanLimit) : limit + 1
-        let rows = try read { try readers[loop].reservations(of: caller.userID, before: before, limit: scan) }
+        let rows = try read { try readers[loop].reservations(of: owner.userID, before: before, limit: scan) }
         let nowMs = clock.wallMilliseconds()
         var page: [Reservation] = []
         var pageEnd: ListingPosition?
@@ -299,6 +316,8 @@ public struct ExtendInput: Sendable {
 
 /// Filters and paging of the reservation listing.
 public struct ListQuery: Sendable {
+    /// Whose reservations; nil for the caller's own (another caller's only for admins).
+    public var userID: String?
     public var status: ReservationStatus?
     public var eventID: EventID?
     public var limit: Int?

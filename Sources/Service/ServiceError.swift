@@ -1,3 +1,4 @@
+import Auth
 import Reservations
 
 /// Why the service did not do what a door asked, in words every door can map.
@@ -10,6 +11,10 @@ public enum ServiceError: Error, Sendable, Hashable {
     case unavailable(String)
     /// A bug or a storage fault on a read; the text is for the log, never for the client.
     case internalFailure(String)
+    /// The credentials are missing or refused (auth on).
+    case unauthenticated(AuthFailure)
+    /// The caller is known but may not do this (an admin endpoint, another caller's listing).
+    case forbidden(String)
 
     /// A malformed request with these problems.
     public static func invalid(_ problems: [FieldProblem]) -> ServiceError { .domain(.invalid(problems)) }
@@ -21,6 +26,8 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .missingIdempotencyKey: "MISSING_IDEMPOTENCY_KEY"
         case .unavailable: "SERVICE_UNAVAILABLE"
         case .internalFailure: "INTERNAL_ERROR"
+        case .unauthenticated: "AUTHENTICATION_FAILED"
+        case .forbidden: "FORBIDDEN"
         }
     }
 
@@ -31,6 +38,8 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .missingIdempotencyKey: "an idempotency key is required"
         case .unavailable(let reason): reason
         case .internalFailure: "internal error; the log line carries this trace id"
+        case .unauthenticated(let failure): failure.message
+        case .forbidden(let reason): reason
         }
     }
 
@@ -47,6 +56,8 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .missingIdempotencyKey: .invalidArgument
         case .unavailable: .unavailable
         case .internalFailure: .internal
+        case .unauthenticated: .unauthenticated
+        case .forbidden: .permissionDenied
         }
     }
 
