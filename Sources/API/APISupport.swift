@@ -82,8 +82,10 @@ public final class RESTAPI: Sendable {
         let idempotency = IdempotencyRequest(
             key: key, field: "Idempotency-Key", operation: "\(method)\u{0}\(context.route.template)",
             fingerprint: key == nil ? [] : RequestFingerprint.make(method: method, path: context.path, body: body.object))
-        return CallContext(caller: caller, traceparent: context.traceparent(), idempotency: idempotency,
-                           shapeProblems: body.problems)
+        var call = CallContext(caller: caller, traceparent: context.traceparent(), idempotency: idempotency,
+                               shapeProblems: body.problems)
+        call.clientAddress = context.clientAddress
+        return call
     }
 
     /// Sends `command` to the writer and answers when it has committed; `render` makes the success
@@ -163,6 +165,11 @@ struct ErrorSite: Sendable {
                                   details: error.details.map { (field: $0.field, problem: $0.problem) })
         var fields: [ReplyField] = []
         if let seconds = error.retryAfterSeconds { fields.append(ReplyField(name: "retry-after", value: String(seconds))) }
+        if case .rateLimited(let refusal) = error {
+            // draft-ietf-httpapi-ratelimit-headers: the bucket as a quota per window, and what is left.
+            fields.append(ReplyField(name: "ratelimit-policy", value: "\"per-caller\";q=\(refusal.burst);w=\(refusal.windowSeconds)"))
+            fields.append(ReplyField(name: "ratelimit", value: "\"per-caller\";r=0;t=\(refusal.retryAfterSeconds)"))
+        }
         if case .unauthenticated(let failure) = error {
             // RFC 6750 §3: a request without credentials gets the bare challenge, a bad token the error code.
             fields.append(ReplyField(name: "www-authenticate", value: failure == .missing ? "Bearer" : #"Bearer error="invalid_token""#))

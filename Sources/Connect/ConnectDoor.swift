@@ -59,9 +59,10 @@ public final class ConnectDoor: Sendable {
         }
         do throws(RPCStatus) {
             try request.deadline?.checkBeforeCall(nowNanoseconds: nowNanoseconds)
-            let rpcContext = RPCContext(userID: try Self.single(context, "x-user-id"), idempotencyKey: try Self.single(context, "idempotency-key"),
+            var rpcContext = RPCContext(userID: try Self.single(context, "x-user-id"), idempotencyKey: try Self.single(context, "idempotency-key"),
                                         traceparent: context.traceparent(), loop: context.loopIndex,
                                         authorization: try Self.single(context, "authorization"))
+            rpcContext.clientAddress = context.clientAddress
             let call = { (bytes: UnsafeRawBufferPointer) -> Result<RPCResult, RPCStatus> in
                 Result { () throws(RPCStatus) in try method.call(request.json ? .json(bytes) : .proto(bytes), rpcContext) }
             }

@@ -326,8 +326,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     private func call(_ method: RPCMethod, _ request: ArraySlice<UInt8>, _ streamID: UInt32, _ stream: GRPCStream) {
-        let context = RPCContext(userID: stream.userID, idempotencyKey: stream.idempotencyKey,
+        var context = RPCContext(userID: stream.userID, idempotencyKey: stream.idempotencyKey,
                                  traceparent: stream.traceparent, loop: connection.loop.index, authorization: stream.authorization)
+        context.clientAddress = connection.peerAddress
         do throws(RPCStatus) {
             let result = try request.withUnsafeBytes { bytes in Result { () throws(RPCStatus) in try method.call(.proto(bytes), context) } }.get()
             switch result {

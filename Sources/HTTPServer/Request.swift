@@ -176,6 +176,9 @@ public struct RequestContext {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.end]), as: UTF8.self)
     }
 
+    /// The client's IP address bytes (4 or 16; empty when unknown), e.g. to tell anonymous callers apart.
+    public var clientAddress: [UInt8] { connection.peerAddress }
+
     /// The request path as sent (percent-encoded).
     public var path: String { string(of: head.path) }
 

@@ -17,6 +17,8 @@ public struct RPCContext: Sendable {
     public var traceparent: String?
     /// The event loop the call runs on (for its reader).
     public var loop: Int
+    /// The client's IP address bytes (an anonymous caller's rate-limit bucket).
+    public var clientAddress: [UInt8] = []
 
     public init(userID: String?, idempotencyKey: String?, traceparent: String?, loop: Int, authorization: String? = nil) {
         self.userID = userID
@@ -238,7 +240,9 @@ struct CallParts {
         let idempotency = IdempotencyRequest(
             key: claimed, field: key.isEmpty && context.idempotencyKey != nil ? "idempotency-key" : "idempotency_key",
             operation: canonicalName, fingerprint: claimed == nil ? [] : fingerprint())
-        return CallContext(caller: caller, traceparent: context.traceparent, idempotency: idempotency)
+        var call = CallContext(caller: caller, traceparent: context.traceparent, idempotency: idempotency)
+        call.clientAddress = context.clientAddress
+        return call
     }
 }
 

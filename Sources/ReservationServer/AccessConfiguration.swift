@@ -14,6 +14,20 @@ struct AccessConfiguration: Sendable {
     var audience: String?
     var leewaySeconds: Int64 = 60
     var tokenCacheEntries = 4096
+    /// `--rate-limit-per-second` (0 = off) and `--rate-limit-burst` (0 = the per-second rate, at least 1).
+    var rateLimitPerSecond = 0.0
+    var rateLimitBurst = 0
+    /// `--max-live-holds-per-user` (0 = no limit).
+    var liveHoldsPerCallerMax = 0
+    /// `--idempotency-keys-per-caller-max`.
+    var idempotencyKeysPerCallerMax = 100_000
+
+    /// The rate-limit policy, when rate limiting is on.
+    var rateLimit: RateLimiter.Policy? {
+        guard rateLimitPerSecond > 0 else { return nil }
+        let burst = rateLimitBurst > 0 ? rateLimitBurst : max(1, Int(rateLimitPerSecond.rounded(.up)))
+        return RateLimiter.Policy(perSecond: rateLimitPerSecond, burst: min(burst, RateLimiter.burstMax))
+    }
     /// Built from the settings above once they are all read (`load`).
     var authentication = AuthenticationMode.none
 
@@ -95,6 +109,27 @@ struct AccessConfiguration: Sendable {
         },
         OptionSpec(flag: "--jwt-leeway-seconds", environment: "JWT_LEEWAY_SECONDS", valueName: "SECONDS", help: "clock skew allowed on exp, nbf and iat (default 60)") { config, value throws(ConfigurationError) in
             config.access.leewaySeconds = Int64(try ConfigurationParser.integer(value, "--jwt-leeway-seconds", 0...3600))
+        },
+        OptionSpec(flag: "--rate-limit-per-second", environment: "RATE_LIMIT_PER_SECOND", valueName: "RATE", help: "changes (POST /v1/**, RPC writes) per second per caller, anonymous callers per client address; beyond it 429 (default 0 = off)") { config, value throws(ConfigurationError) in
+            config.access.rateLimitPerSecond = try ConfigurationParser.decimal(value, "--rate-limit-per-second", 0...1_000_000)
+        },
+        OptionSpec(flag: "--rate-limit-burst", environment: "RATE_LIMIT_BURST", valueName: "N", help: "changes a caller may make at once after a quiet spell (default: the per-second rate)") { config, value throws(ConfigurationError) in
+            config.access.rateLimitBurst = try ConfigurationParser.integer(value, "--rate-limit-burst", 1...RateLimiter.burstMax)
+        },
+        OptionSpec(flag: "--max-live-holds-per-user", environment: "MAX_LIVE_HOLDS_PER_USER", valueName: "N", help: "live holds one caller may have at once; beyond it 409 HOLD_LIMIT_EXCEEDED (default 0 = no limit)") { config, value throws(ConfigurationError) in
+            config.access.liveHoldsPerCallerMax = try ConfigurationParser.integer(value, "--max-live-holds-per-user", 0...1_000_000)
+        },
+        OptionSpec(flag: "--idempotency-keys-per-caller-max", environment: "IDEMPOTENCY_KEYS_PER_CALLER_MAX", valueName: "N", help: "idempotency keys remembered for one caller; its new keys beyond it get 429 while others' still work (default 100000)") { config, value throws(ConfigurationError) in
+            config.access.idempotencyKeysPerCallerMax = try ConfigurationParser.integer(value, "--idempotency-keys-per-caller-max", 1...100_000_000)
+        },
+        OptionSpec(flag: "--body-min-bytes-per-second", environment: "BODY_MIN_BYTES_PER_SECOND", valueName: "BYTES", help: "a request body gets the head timeout plus one second per this many bytes received, else 408 (default 1024)") { config, value throws(ConfigurationError) in
+            config.http.bodyBytesPerSecondMin = try ConfigurationParser.integer(value, "--body-min-bytes-per-second", 1...(64 * 1_048_576))
+        },
+        OptionSpec(flag: "--body-timeout-seconds", environment: "BODY_TIMEOUT_SECONDS", valueName: "SECONDS", help: "longest a request body may take to arrive after its head, else 408 (default 60)") { config, value throws(ConfigurationError) in
+            config.http.bodyTimeoutMilliseconds = Int64(try ConfigurationParser.decimal(value, "--body-timeout-seconds", 0.1...3600) * 1000)
+        },
+        OptionSpec(flag: "--body-bytes-in-flight-max", environment: "BODY_BYTES_IN_FLIGHT_MAX", valueName: "BYTES", help: "request body bytes buffered across all connections; beyond it 503 (default 268435456)") { config, value throws(ConfigurationError) in
+            config.http.bodyBytesInFlightMax = try ConfigurationParser.integer(value, "--body-bytes-in-flight-max", 65_536...(16 * 1024 * 1_048_576))
         },
         OptionSpec(flag: "--jwt-cache-entries", environment: "JWT_CACHE_ENTRIES", valueName: "N", help: "verified tokens each loop remembers until they expire (default 4096)") { config, value throws(ConfigurationError) in
             config.access.tokenCacheEntries = try ConfigurationParser.integer(value, "--jwt-cache-entries", 2...1_000_000)

@@ -94,6 +94,8 @@ final class Application: Sendable {
             "rpcMessageBytesMax": .int(Int64(configuration.rpcMessageBytesMax)),
             "accessLogSampleRate": .double(configuration.accessLogSampleRate),
             "authMode": .string(configuration.access.jwt ? "jwt" : "none"),
+            "rateLimitPerSecond": .double(configuration.access.rateLimitPerSecond),
+            "maxLiveHoldsPerUser": .int(Int64(configuration.access.liveHoldsPerCallerMax)),
             "openFileLimit": .int(Int64(openFileLimit)),
         ])
     }
@@ -112,6 +114,7 @@ final class Application: Sendable {
         serviceConfiguration.holdPolicy = configuration.holdPolicy
         serviceConfiguration.authentication = configuration.access.authentication
         serviceConfiguration.tokenCacheEntries = configuration.access.tokenCacheEntries
+        serviceConfiguration.rateLimit = configuration.access.rateLimit
         let service = ReservationService(configuration: serviceConfiguration, commands: writer, readers: readers,
                                          readiness: readiness, clock: clock) { writer.cursorKey }
         registry.counterFunction(name: "writer_rejected_total", help: "changes refused because the writer queue was full") {
@@ -175,6 +178,8 @@ final class Application: Sendable {
         writer.idempotencyTTLMilliseconds = configuration.idempotencyTTLMilliseconds
         writer.expiryTickMilliseconds = configuration.expiryTickMilliseconds
         writer.idempotencyEntriesMax = configuration.idempotencyKeysMax
+        writer.idempotencyEntriesPerCallerMax = configuration.access.idempotencyKeysPerCallerMax
+        writer.liveHoldsPerCallerMax = configuration.access.liveHoldsPerCallerMax
         writer.metrics = registry
         writer.onInvariantBreach = { [log] message in log.error("INVARIANT BREACH", ["detail": .string(message)]) }
         return writer

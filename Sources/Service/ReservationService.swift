@@ -12,6 +12,8 @@ public struct ServiceConfiguration: Sendable {
     public var authentication = AuthenticationMode.none
     /// Verified tokens each loop remembers (`--jwt-cache-entries`).
     public var tokenCacheEntries = 4096
+    /// The token bucket per caller over changes (`--rate-limit-per-second`, `--rate-limit-burst`); nil = off.
+    public var rateLimit: RateLimiter.Policy?
 
     public init() {}
 }
@@ -38,6 +40,8 @@ public final class ReservationService: Sendable {
     let tokenCaches: PerLoop<TokenCache>
     /// Refusals of credentials and of the rate limit, for the metrics.
     public let authStatistics = AuthStatistics()
+    /// The buckets per caller, when rate limiting is on.
+    let rateLimiter: RateLimiter?
 
     /// - Parameter readers: one reader per event loop, used only on that loop's thread.
     public init(
@@ -51,6 +55,7 @@ public final class ReservationService: Sendable {
         self.clock = clock
         self.cursorKey = cursorKey
         tokenCaches = PerLoop((0..<readers.count).map { _ in TokenCache(capacity: configuration.tokenCacheEntries) })
+        rateLimiter = configuration.rateLimit.map { RateLimiter(policy: $0, originNanoseconds: clock.monotonicNanoseconds()) }
     }
 
     /// Throws `.unavailable` until start-up has finished, and while draining.
@@ -65,6 +70,7 @@ public final class ReservationService: Sendable {
     /// Hold seats (API.md, "POST /v1/reservations"). The idempotency key is required.
     public func holdCommand(_ input: HoldInput, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         // A missing or malformed key is answered before the body's problems, as API.md lists it first.
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: true)
         let request = HoldRequest(
@@ -78,6 +84,7 @@ public final class ReservationService: Sendable {
     /// Confirm a hold with a payment.
     public func confirmCommand(_ input: ConfirmInput, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: false)
         let request = ConfirmRequest(
             reservationID: input.reservationID, userID: call.caller.userID, paymentIntentID: input.paymentIntentID,
@@ -89,6 +96,7 @@ public final class ReservationService: Sendable {
     /// Cancel a hold.
     public func cancelCommand(_ input: CancelInput, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: false)
         let request = CancelRequest(reservationID: input.reservationID, userID: call.caller.userID, traceparent: call.traceparent)
         try Self.check(call.shapeProblems.merging(request.validate()))
@@ -98,6 +106,7 @@ public final class ReservationService: Sendable {
     /// Extend a hold by `input.seconds`, or by the hold length when it names none.
     public func extendCommand(_ input: ExtendInput, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: false)
         let policy = configuration.holdPolicy
         let milliseconds = input.seconds.map { $0.multipliedReportingOverflow(by: 1000) }
@@ -112,6 +121,7 @@ public final class ReservationService: Sendable {
     /// Create an event (admin; with auth off every caller is one).
     public func createEventCommand(_ event: NewEvent, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: false)
         try Self.check(call.shapeProblems.merging(event.validate()))
         return ServiceCommand(.createEvent(event), claim)
@@ -126,6 +136,25 @@ public final class ReservationService: Sendable {
     ) throws(ServiceError) {
         let write = WriteCommand(operation: command.operation, idempotency: command.claim, render: render, completion: deliver)
         guard commands.submit(write) else { throw .unavailable("the write queue is full; retry shortly") }
+    }
+
+    /// Takes a token from the caller's bucket (an anonymous caller's is its address's), or throws
+    /// `.rateLimited`; before any other check, so refused requests cost next to nothing.
+    private func admit(_ call: CallContext) throws(ServiceError) {
+        guard let rateLimiter else { return }
+        var hasher = Hasher()
+        if call.caller == .anonymous {
+            hasher.combine(0 as UInt8)
+            call.clientAddress.withUnsafeBytes { hasher.combine(bytes: $0) }
+        } else {
+            hasher.combine(1 as UInt8)
+            hasher.combine(call.caller.userID)
+        }
+        let identity = UInt64(bitPattern: Int64(hasher.finalize()))
+        if let refusal = rateLimiter.take(identity: identity, nowNanoseconds: clock.monotonicNanoseconds()) {
+            authStatistics.recordRateLimited()
+            throw .rateLimited(refusal)
+        }
     }
 
     private static func check(_ problems: [FieldProblem]) throws(ServiceError) {
@@ -256,6 +285,8 @@ public struct ServiceCommand: Sendable {
 /// the problems the door already found while reading its wire format (a field of the wrong type).
 public struct CallContext: Sendable {
     public var caller: Caller
+    /// The client's IP address bytes: an anonymous caller's rate-limit bucket.
+    public var clientAddress: [UInt8] = []
     public var traceparent: String?
     public var idempotency: IdempotencyRequest?
     public var shapeProblems: [FieldProblem]

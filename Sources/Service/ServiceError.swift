@@ -15,6 +15,8 @@ public enum ServiceError: Error, Sendable, Hashable {
     case unauthenticated(AuthFailure)
     /// The caller is known but may not do this (an admin endpoint, another caller's listing).
     case forbidden(String)
+    /// The caller's token bucket is empty (`--rate-limit-per-second`); never stored for idempotency.
+    case rateLimited(RateLimiter.Refusal)
 
     /// A malformed request with these problems.
     public static func invalid(_ problems: [FieldProblem]) -> ServiceError { .domain(.invalid(problems)) }
@@ -28,6 +30,7 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .internalFailure: "INTERNAL_ERROR"
         case .unauthenticated: "AUTHENTICATION_FAILED"
         case .forbidden: "FORBIDDEN"
+        case .rateLimited: "RATE_LIMIT_EXCEEDED"
         }
     }
 
@@ -40,6 +43,7 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .internalFailure: "internal error; the log line carries this trace id"
         case .unauthenticated(let failure): failure.message
         case .forbidden(let reason): reason
+        case .rateLimited(let refusal): "too many changes from this caller; retry in \(refusal.retryAfterSeconds) s"
         }
     }
 
@@ -58,12 +62,15 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .internalFailure: .internal
         case .unauthenticated: .unauthenticated
         case .forbidden: .permissionDenied
+        case .rateLimited: .resourceExhausted
         }
     }
 
     /// Seconds a client should wait before retrying, for the errors where a retry may succeed.
     public var retryAfterSeconds: Int? {
-        errorClass == .unavailable ? 1 : nil
+        if case .domain(.idempotencyKeyLimit(let seconds)) = self { return max(seconds, 1) }
+        if case .rateLimited(let refusal) = self { return refusal.retryAfterSeconds }
+        return errorClass == .unavailable ? 1 : nil
     }
 }
 
@@ -92,7 +99,8 @@ extension DomainError {
         case .eventNotFound, .reservationNotFound: .notFound
         case .eventAlreadyExists, .idempotencyConflict: .alreadyExists
         case .seatUnavailable: .aborted
-        case .reservationExpired, .alreadyConfirmed, .alreadyCancelled, .holdExtensionLimit: .failedPrecondition
+        case .reservationExpired, .alreadyConfirmed, .alreadyCancelled, .holdExtensionLimit, .holdLimitExceeded: .failedPrecondition
+        case .idempotencyKeyLimit: .resourceExhausted
         case .invalid: .invalidArgument
         // Nothing was committed and a retry may well succeed.
         case .storageFailure: .unavailable

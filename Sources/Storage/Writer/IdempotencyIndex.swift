@@ -40,6 +40,24 @@ struct IdempotencyIndex {
 
     /// The largest `seq` ever added, so `nextSeq` never goes back even when `rows` empties.
     private var lastSeq: Int64 = 0
+    /// Entries per caller (a scope's part before its first NUL), for the per-caller bound.
+    private var perCaller: [String: Int] = [:]
+
+    /// The caller a scope belongs to: `IdempotencyKeys` puts it first, ended by NUL.
+    static func caller(of scope: String) -> String {
+        String(decoding: scope.utf8.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// Entries held for the caller of `scope` (expired ones count until purged, as for `count`).
+    func count(forCallerOf scope: String) -> Int {
+        perCaller[Self.caller(of: scope)] ?? 0
+    }
+
+    private mutating func countEntry(of scope: String, by change: Int) {
+        let caller = Self.caller(of: scope)
+        let total = (perCaller[caller] ?? 0) + change
+        perCaller[caller] = total > 0 ? total : nil
+    }
 
     /// Entries held in memory (expired ones count until purged).
     var count: Int { entries.count }
@@ -59,7 +77,9 @@ struct IdempotencyIndex {
         precondition(rows.last.map { $0.seq < seq } ?? true, "idempotency rows out of sequence order")
         rows.append(Row(seq: seq, expiresAtMs: expiresAtMs, scope: scope))
         lastSeq = seq
-        return entries.updateValue(Entry(seq: seq, expiresAtMs: expiresAtMs), forKey: scope)
+        let previous = entries.updateValue(Entry(seq: seq, expiresAtMs: expiresAtMs), forKey: scope)
+        if previous == nil { countEntry(of: scope, by: 1) }
+        return previous
     }
 
     /// Reverses the latest `insert` (its savepoint or batch rolled back).
@@ -67,6 +87,7 @@ struct IdempotencyIndex {
         precondition(rows.count > head, "no idempotency row to undo")
         rows.removeLast()
         entries[scope] = previous
+        if previous == nil { countEntry(of: scope, by: -1) }
     }
 
     /// Start-up: adds a stored row in `seq` order; it gets a map entry only if it is still live at
@@ -76,8 +97,8 @@ struct IdempotencyIndex {
         let live = expiresAtMs > nowMs
         rows.append(Row(seq: seq, expiresAtMs: expiresAtMs, scope: live ? scope : nil))
         lastSeq = seq
-        if live {
-            entries[scope] = Entry(seq: seq, expiresAtMs: expiresAtMs)
+        if live, entries.updateValue(Entry(seq: seq, expiresAtMs: expiresAtMs), forKey: scope) == nil {
+            countEntry(of: scope, by: 1)
         }
     }
 
@@ -113,6 +134,7 @@ struct IdempotencyIndex {
         for row in rows[head..<head + count] {
             if let scope = row.scope, entries[scope]?.seq == row.seq {
                 entries[scope] = nil
+                countEntry(of: scope, by: -1)
             }
         }
         head += count
