@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "HTTP1", "Bytes", "TestSupport"]),
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing", "Auth", "Crypto", "Bytes"]),
         // ReflectionFixtures.swift is written by Tests/ProtobufTests/make-fixtures.py.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Protobuf", "Service", "Reservations", "Crypto"]),
         .testTarget(name: "ConnectTests", dependencies: ["Connect", "RPC", "Service", "Storage", "Protobuf", "Reservations", "EventLoop", "HTTPServer", "TestSupport"]),
