@@ -83,6 +83,8 @@ let package = Package(
         // libFuzzer entry point for the HTTP/2 connection and the HPACK decoder (see Sources/HTTP2Fuzz/Fuzz.swift).
         .executableTarget(name: "HTTP2Fuzz", dependencies: ["HTTP2"], exclude: ["seeds"], swiftSettings: strict),
 
+        // Prints RS256 (2048-bit) and HS256 verification times (scripts/bench.sh; release build).
+        .executableTarget(name: "AuthBench", dependencies: ["Auth", "Crypto", "Bytes"], swiftSettings: strict),
         // A load generator for unary gRPC calls with a unique idempotency key each (scripts/bench-grpc.sh).
         .executableTarget(name: "GRPCLoad", dependencies: ["HTTP2", "Timing"], swiftSettings: strict),
 
