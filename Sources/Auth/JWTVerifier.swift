@@ -29,10 +29,13 @@ public final class JWTVerifier: Sendable {
     public let settings: Settings
     /// The RS256 keys; nil refuses RS256 tokens.
     public let keys: JWKSSource?
+    /// The HS256 secret with its HMAC pads hashed once.
+    private let hs256Key: HMACSHA256Key?
 
     public init(settings: Settings, keys: JWKSSource?) {
         self.settings = settings
         self.keys = keys
+        hs256Key = settings.hs256Secret.map(HMACSHA256Key.init)
     }
 
     /// Changes whenever the RS256 keys change, so answers cached under older keys can be dropped.
@@ -44,16 +47,20 @@ public final class JWTVerifier: Sendable {
     /// The principal `token` speaks for at wall-clock `nowMs`, or why it is refused. The signature
     /// is checked before any claim is read.
     public func verify(_ token: String, nowMs: Int64) -> Result<Principal, AuthFailure> {
-        let bytes = Array(token.utf8)
-        guard bytes.count <= Self.tokenBytesMax else { return .failure(.tooLarge) }
+        guard token.utf8.count <= Self.tokenBytesMax else { return .failure(.tooLarge) }
+        var token = token
+        return token.withUTF8 { verify(UnsafeRawBufferPointer($0), nowMs: nowMs) }
+    }
+
+    private func verify(_ bytes: UnsafeRawBufferPointer, nowMs: Int64) -> Result<Principal, AuthFailure> {
         // RFC 7515 §7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature).
-        let dots = bytes.indices.filter { bytes[$0] == UInt8(ascii: ".") }
-        guard dots.count == 2 else { return .failure(.malformed("a JWS has three segments separated by dots")) }
-        let headerText = bytes[..<dots[0]]
-        let payloadText = bytes[(dots[0] + 1)..<dots[1]]
-        let signatureText = bytes[(dots[1] + 1)...]
-        guard let headerBytes = Base64URL.decode(bytes: headerText), let payloadBytes = Base64URL.decode(bytes: payloadText),
-            let signature = Base64URL.decode(bytes: signatureText)
+        guard let firstDot = bytes.firstIndex(of: UInt8(ascii: ".")),
+            let secondDot = bytes[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+            !bytes[(secondDot + 1)...].contains(UInt8(ascii: "."))
+        else { return .failure(.malformed("a JWS has three segments separated by dots")) }
+        let segment = { (range: Range<Int>) in Base64URL.decode(UnsafeRawBufferPointer(rebasing: bytes[range])) }
+        guard let headerBytes = segment(0..<firstDot), let payloadBytes = segment((firstDot + 1)..<secondDot),
+            let signature = segment((secondDot + 1)..<bytes.count)
         else { return .failure(.malformed("a segment is not base64url without padding")) }
         guard case .object(let header)? = try? JSON.parse(headerBytes, limits: Self.jsonLimits) else {
             return .failure(.malformed("the header is not a JSON object"))
@@ -61,12 +68,11 @@ public final class JWTVerifier: Sendable {
         // RFC 7515 §4.1.11: extensions named in `crit` must be understood; this server knows none.
         guard header["crit"] == nil else { return .failure(.malformed("the header lists critical extensions (crit)")) }
         guard case .string(let algorithm)? = header["alg"] else { return .failure(.malformed("the header has no alg")) }
-        let signingInput = bytes[..<dots[1]]
+        let signingInput = UnsafeRawBufferPointer(rebasing: bytes[0..<secondDot])
         switch algorithm {
         case "HS256":
-            guard let secret = settings.hs256Secret else { return .failure(.algorithm("HS256 is not configured")) }
-            let mac = signingInput.withUnsafeBytes { HMACSHA256.authenticate(key: secret, message: $0) }
-            guard constantTimeEquals(mac, signature) else { return .failure(.signature) }
+            guard let hs256Key else { return .failure(.algorithm("HS256 is not configured")) }
+            guard constantTimeEquals(hs256Key.authenticate(signingInput), signature) else { return .failure(.signature) }
         case "RS256":
             guard let keys else { return .failure(.algorithm("RS256 is not configured")) }
             var id: String?
@@ -75,8 +81,7 @@ public final class JWTVerifier: Sendable {
                 id = text
             }
             guard let key = keys.current.key(id: id) else { return .failure(.unknownKey) }
-            let digest = signingInput.withUnsafeBytes { SHA256.hash($0) }
-            guard key.verifySHA256(signature: signature, digest: digest) else { return .failure(.signature) }
+            guard key.verifySHA256(signature: signature, digest: SHA256.hash(signingInput)) else { return .failure(.signature) }
         case "none":
             return .failure(.algorithm("unsigned tokens (alg none) are refused"))
         default:

@@ -26,7 +26,7 @@ func measure(_ name: String, iterations: Int, _ body: () -> Bool) {
     for _ in 0..<iterations { precondition(body(), "\(name) failed") }
     let perCall = Double(nanoseconds() - start) / Double(iterations)
     let text = perCall >= 1000 ? "\(Double(Int(perCall / 10)) / 100) µs" : "\(Int(perCall)) ns"
-    print("\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(text) per call (\(iterations) calls)")
+    print(name + String(repeating: " ", count: max(1, 48 - name.count)) + "\(text) per call (\(iterations) calls)")
 }
 
 let key = try RSAPublicKey(modulus: Base64URL.decode(modulus)!, exponent: [1, 0, 1])
