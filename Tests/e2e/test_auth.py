@@ -184,7 +184,9 @@ def test_admins_and_ownership_over_rest(server):
     # Another caller sees nothing and changes nothing: 404, as for a missing reservation.
     assert_error(call(srv, "GET", f"/v1/reservations/{rid}", bob), 404, "RESERVATION_NOT_FOUND")
     for path, body in ((f"/v1/reservations/{rid}/confirm", {"paymentIntentId": "p"}), (f"/v1/reservations/{rid}/cancel", None),
-                       (f"/v1/reservations/{rid}/extend", {"seconds": 10})):
+                       (f"/v1/reservations/{rid}/extend", {"seconds": 10}),
+                       ("/v1/reservations/confirm", {"reservationId": rid, "paymentIntentId": "p"}),
+                       ("/v1/reservations/cancel", {"reservationId": rid})):
         assert_error(call(srv, "POST", path, bob, body), 404, "RESERVATION_NOT_FOUND")
     assert call(srv, "GET", "/v1/reservations", bob).json()["reservations"] == []
     assert_error(call(srv, "GET", "/v1/reservations?userId=alice", bob), 403, "FORBIDDEN")
@@ -235,6 +237,14 @@ def test_rpc_doors_authenticate_and_keep_ownership(server):
             stub.ListReservations(reservation_pb2.ListReservationsRequest(user_id="alice"),
                                   metadata=(("authorization", f"Bearer {bob}"),), timeout=10)
         assert listing.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        for method, request in (("ConfirmReservation", reservation_pb2.ConfirmReservationRequest(reservation_id=rid, payment_intent_id="p")),
+                                ("ExtendHold", reservation_pb2.ExtendHoldRequest(reservation_id=rid, extension_seconds=10))):
+            with pytest.raises(grpc.RpcError) as foreign:
+                getattr(stub, method)(request, metadata=(("authorization", f"Bearer {bob}"),), timeout=10)
+            assert foreign.value.code() == grpc.StatusCode.NOT_FOUND, method
+            with pytest.raises(ConnectError) as connect_foreign:
+                connect.call(method, request, headers=bearer(bob))
+            assert connect_foreign.value.code.name.lower() == "not_found", method
         listed = stub.ListReservations(reservation_pb2.ListReservationsRequest(user_id="alice"),
                                        metadata=(("authorization", f"Bearer {admin}"),), timeout=10)
         assert [r.reservation_id for r in listed.reservations] == [rid]
