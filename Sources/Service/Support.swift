@@ -56,6 +56,11 @@ public struct Caller: Sendable, Hashable {
         else {
             throw .invalid([FieldProblem(field: field, problem: "must be 1-\(idBytesMax) visible characters")])
         }
+        // U+FFFD is what a transport makes of bytes that are not UTF-8 (HPACK strings, for one):
+        // two different byte strings would become the same caller.
+        guard !claimed.unicodeScalars.contains("\u{FFFD}") else {
+            throw .invalid([FieldProblem(field: field, problem: "must be UTF-8")])
+        }
         return Caller(userID: claimed)
     }
 

@@ -173,3 +173,13 @@ extension ListQuery {
         return query
     }
 }
+
+@Suite struct CallerIdentityTests {
+    @Test func replacementCharacters_areRefused_soBytesThatAreNotUTF8NeverMergeCallers() {
+        // HPACK (gRPC metadata) decodes bytes that are not UTF-8 into U+FFFD.
+        #expect(throws: ServiceError.invalid([FieldProblem(field: "x-user-id", problem: "must be UTF-8")])) {
+            try Caller.resolve(claimed: "al\u{FFFD}ice", field: "x-user-id")
+        }
+        #expect((try? Caller.resolve(claimed: "álîcé", field: "x-user-id")) != nil)
+    }
+}
