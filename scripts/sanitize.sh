@@ -22,7 +22,9 @@ done
 
 # Reports go to stderr with the stack; halt_on_error makes a report fail its test process at once.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1}"
-export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+# TSan cannot see Synchronization.Mutex (scripts/tsan-suppressions.txt says why and what is
+# suppressed).
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan-suppressions.txt}"
 status=0
 for sanitizer in "${sanitizers[@]}"; do
     scratch=".build-$sanitizer"
