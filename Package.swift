@@ -49,8 +49,11 @@ let package = Package(
         .target(name: "Reservations", dependencies: ["Timing"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "Reservations", "Timing", "Threading", "Metrics"], swiftSettings: strict),
 
+        // Who is calling: JWT (HS256, RS256 with keys from a JWKS file) and a per-loop cache of verified tokens.
+        .target(name: "Auth", dependencies: ["Crypto", "JSON", "Bytes", "Threading"], swiftSettings: strict),
+
         // The one service every door calls: callers, validation, idempotency claims, reads and writes.
-        .target(name: "Service", dependencies: ["Reservations", "Bytes", "Crypto", "Timing"], swiftSettings: strict),
+        .target(name: "Service", dependencies: ["Reservations", "Auth", "Bytes", "Crypto", "Timing"], swiftSettings: strict),
 
         // The RPC interface, transport-neutral: methods, messages in and out, status codes.
         .target(name: "RPC", dependencies: ["Service", "Reservations", "Protobuf", "Crypto", "Timing"], swiftSettings: strict),
@@ -73,7 +76,7 @@ let package = Package(
         // The executable: configuration, wiring, signals, start-up recovery.
         .executableTarget(
             name: "ReservationServer",
-            dependencies: ["API", "Outbox", "Connect", "GRPC", "HTTP2", "RPC", "Protobuf", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux", "OpenAPI"],
+            dependencies: ["API", "Auth", "Outbox", "Connect", "GRPC", "HTTP2", "RPC", "Protobuf", "Service", "Storage", "HTTPServer", "HTTP1", "EventLoop", "Logging", "Timing", "Threading", "Metrics", "CLinux", "OpenAPI"],
             swiftSettings: strict
         ),
 
@@ -86,6 +89,8 @@ let package = Package(
         // libFuzzer entry point for the HTTP/2 connection and the HPACK decoder (see Sources/HTTP2Fuzz/Fuzz.swift).
         .executableTarget(name: "HTTP2Fuzz", dependencies: ["HTTP2"], exclude: ["seeds"], swiftSettings: strict),
 
+        // Prints RS256 (2048-bit) and HS256 verification times (scripts/bench.sh; release build).
+        .executableTarget(name: "AuthBench", dependencies: ["Auth", "Crypto", "Bytes"], swiftSettings: strict),
         // A load generator for unary gRPC calls with a unique idempotency key each (scripts/bench-grpc.sh).
         .executableTarget(name: "GRPCLoad", dependencies: ["HTTP2", "Timing"], swiftSettings: strict),
 
@@ -96,6 +101,7 @@ let package = Package(
         .testTarget(name: "BytesTests", dependencies: ["Bytes"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "JSON", "TestSupport"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"], exclude: ["make-fixtures.py"]),
         // make-fixtures.py and testdata/ generate Fixtures.swift with protobuf's Python library.
@@ -107,7 +113,7 @@ let package = Package(
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Reservations"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing", "Auth", "Crypto", "Bytes"]),
         // ReflectionFixtures.swift is written by Tests/ProtobufTests/make-fixtures.py.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Protobuf", "Service", "Reservations", "Crypto"]),
         .testTarget(name: "ConnectTests", dependencies: ["Connect", "RPC", "Service", "Storage", "Protobuf", "Reservations", "EventLoop", "HTTPServer", "TestSupport"]),

@@ -10,8 +10,9 @@
 #              hold and connect-hold run twice each, A-B-B-A, for the Connect/REST ratio
 #   lifecycle  a hold, then POST …/{id}/confirm or …/{id}/cancel of it (each request counts once)
 #   read       GET /v1/reservations/{id} of 5,000 holds created beforehand by the same user
-# and finally the hold scenario against a second server process with --threads 1, on the same
-# database. The server runs with --access-log-sample-rate 0, --hold-seconds 3600 (no expiry while
+# then the hold scenario with AUTH_MODE=jwt (RS256, 2048-bit, a token per caller; ratio against the
+# AUTH_MODE=none holds) and the token verification microbenchmark (AuthBench), and finally the
+# hold scenario against a second server process with --threads 1, on the same database. The server runs with --access-log-sample-rate 0, --hold-seconds 3600 (no expiry while
 # timing; the inventory is sized for it) and --idempotency-ttl-seconds 10 (below), everything else
 # default: synchronous=FULL, so every 201 is on disk before it is sent.
 #
@@ -28,7 +29,8 @@
 # usage: scripts/bench.sh [--fill N] [seconds]     (default 10 seconds per run)
 #   --fill N   first create N holds through the API (wrk, hold-limited.lua, 256 connections), so the
 #              timed runs see at least N stored reservations; e.g. --fill 1000000.
-# Needs wrk, curl and python3. Default total runtime about 2 minutes.
+# Needs wrk, curl and python3 (with pyjwt and cryptography, scripts/requirements.txt). Default total
+# runtime about 3 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-support.sh
@@ -72,8 +74,9 @@ busy=$(busy_now)
 echo "other processes busy before the run: ${busy:-none}"
 echo "per run: wrk -t1, ${duration} s; wrk shares the cores with the server"
 
-echo "building (swift build -c release --product reservation-server)…"
-if ! swift build -c release --product reservation-server >"$work/build.log" 2>&1; then
+echo "building (swift build -c release --product reservation-server, and AuthBench)…"
+if ! swift build -c release --product reservation-server >"$work/build.log" 2>&1 \
+    || ! swift build -c release --product AuthBench >>"$work/build.log" 2>&1; then
     cat "$work/build.log" >&2; exit 1
 fi
 binary=.build/release/reservation-server
@@ -223,6 +226,37 @@ stop_server
 stopped=$(grep '"msg":"stopped"' "$work/server.log" || true)
 echo "peak RSS (VmHWM): $rss_main"
 echo "writer over the whole run (\"stopped\" log line): $(echo "$stopped" | field writerBatches) batches, mean batch $(printf '%.1f' "$(echo "$stopped" | field meanBatchSize)"), max batch $(echo "$stopped" | field maxBatchSize)"
+echo
+
+# AUTH_MODE=jwt: the same holds with RS256 bearer tokens (2048-bit key, one token per caller, each
+# verified once per loop and then cached), on the same database right after the runs above; the
+# ratio compares it with the mean of the two AUTH_MODE=none hold runs at the same connections.
+python3 - "$work" <<'PY'
+import base64, json, sys, time
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+work = sys.argv[1]
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+n = key.public_key().public_numbers().n
+modulus = base64.urlsafe_b64encode(n.to_bytes(256, "big")).rstrip(b"=").decode()
+json.dump({"keys": [{"kty": "RSA", "kid": "bench", "use": "sig", "alg": "RS256", "n": modulus, "e": "AQAB"}]},
+          open(f"{work}/jwks.json", "w"))
+with open(f"{work}/tokens.txt", "w") as out:
+    for user in range(1000):
+        out.write(jwt.encode({"sub": f"bench-{user}", "exp": int(time.time()) + 86400}, key, algorithm="RS256",
+                             headers={"kid": "bench"}) + "\n")
+PY
+bench_server "$work/server-jwt.log" --auth-mode jwt --jwt-jwks-file "$work/jwks.json"
+for c in 64 256; do
+    run "hold (jwt)" hold $c TOKENS="$work/tokens.txt"
+done
+for c in 64 256; do
+    echo "AUTH_MODE=jwt/none at $c connections: hold (jwt) / mean of hold and hold (2) $(awk "BEGIN {printf \"%.3f\", 2 * ${rps[hold (jwt)-$c]} / (${rps[hold-$c]} + ${rps[hold (2)-$c]})}")"
+done
+metrics
+stored=$(( stored + $(metric "$(outcome hold)") ))
+stop_server
+.build/release/AuthBench 2>/dev/null || true
 echo
 
 start=$(date +%s.%N)

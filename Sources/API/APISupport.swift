@@ -25,12 +25,13 @@ public final class RESTAPI: Sendable {
         if let outbox { OutboxRoutes(api: self, outbox: outbox).register(on: &router) }
     }
 
-    /// Runs a handler once the server is ready, and answers whatever it throws: a service error
-    /// with its status, a body that cannot be read with 400 or 415.
-    func handle(_ context: inout RequestContext, _ body: (inout RequestContext) throws -> HandlerResult) -> HandlerResult {
+    /// Runs a handler once the server is ready and the caller is known, and answers whatever it
+    /// throws: a service error with its status, a body that cannot be read with 400 or 415.
+    func handle(_ context: inout RequestContext, _ body: (inout RequestContext, Caller) throws -> HandlerResult) -> HandlerResult {
         do {
             try service.ensureReady()
-            return try body(&context)
+            let caller = try caller(context)
+            return try body(&context, caller)
         } catch let error as ServiceError {
             if case .internalFailure(let detail) = error {
                 log.error("request failed", ["route": .string(context.route.template), "traceId": .string(context.traceID().description),
@@ -44,29 +45,57 @@ public final class RESTAPI: Sendable {
         }
     }
 
-    /// The caller: `X-User-Id`, or `anonymous`.
+    /// `handle` for an admin endpoint: 403 `FORBIDDEN` unless the caller may use it (with auth on,
+    /// a token whose roles or scope contain `admin`; with auth off, everyone).
+    public func handleAdmin(_ context: inout RequestContext, _ body: (inout RequestContext, Caller) throws -> HandlerResult) -> HandlerResult {
+        handle(&context) { context, caller in
+            try service.requireAdmin(caller)
+            return try body(&context, caller)
+        }
+    }
+
+    /// The caller: with auth off `X-User-Id` or `anonymous`, with auth on the bearer token's subject.
     func caller(_ context: RequestContext) throws(ServiceError) -> Caller {
-        // RFC 9110 §5.5: a new field's value should be visible US-ASCII. Other bytes would be decoded
-        // with replacement characters, and two different headers could name the same caller.
-        if let span = context.header("x-user-id"),
+        // RFC 9110 §5.5: a new field's value should be visible US-ASCII (API description: 1-255 of them).
+        if case .one(let span) = context.uniqueHeader("x-user-id"),
             !context.bytes[span.start..<span.end].allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
         {
             throw .invalid([FieldProblem(field: "X-User-Id", problem: "must be 1-\(Caller.idBytesMax) visible ASCII characters")])
         }
-        return try Caller.resolve(claimed: context.headerString("x-user-id"), field: "X-User-Id")
+        let claimed = try Self.singleHeader(context, "x-user-id", field: "X-User-Id")
+        var authorization: String?
+        switch context.uniqueHeader("authorization") {
+        case .absent: break
+        case .one(let span): authorization = context.string(of: span)
+        case .repeated: throw .unauthenticated(.malformed("Authorization is sent more than once"))
+        }
+        return try service.caller(Credentials(authorization: authorization, claimedUserID: claimed, claimedField: "X-User-Id"),
+                                  loop: context.loopIndex)
+    }
+
+    /// A header that may come at most once, as well-formed UTF-8 (so two callers can never merge
+    /// into one through replacement characters); 400 naming `field` otherwise.
+    static func singleHeader(_ context: RequestContext, _ name: StaticString, field: String) throws(ServiceError) -> String? {
+        do throws(HeaderProblem) {
+            return try context.singleHeaderString(name)
+        } catch {
+            throw .invalid([FieldProblem(field: field, problem: error.problem)])
+        }
     }
 
     /// What every call brings: caller, trace, and the request's `Idempotency-Key` with its REST
     /// scope (method and route template) and fingerprint (method, concrete path, canonical body).
-    func call(_ context: inout RequestContext, caller: Caller, body: BodyReader) -> CallContext {
+    func call(_ context: inout RequestContext, caller: Caller, body: BodyReader) throws(ServiceError) -> CallContext {
         let method = context.head.method.description
-        let key = context.headerString("idempotency-key")
+        let key = try Self.singleHeader(context, "idempotency-key", field: "Idempotency-Key")
         // Canonical JSON and SHA-256 only for a request that has a key to claim.
         let idempotency = IdempotencyRequest(
             key: key, field: "Idempotency-Key", operation: "\(method)\u{0}\(context.route.template)",
             fingerprint: key == nil ? [] : RequestFingerprint.make(method: method, path: context.path, body: body.object))
-        return CallContext(caller: caller, traceparent: context.traceparent(), idempotency: idempotency,
-                           shapeProblems: body.problems)
+        var call = CallContext(caller: caller, traceparent: context.traceparent(), idempotency: idempotency,
+                               shapeProblems: body.problems)
+        call.clientAddress = context.clientAddress
+        return call
     }
 
     /// Sends `command` to the writer and answers when it has committed; `render` makes the success
@@ -143,6 +172,15 @@ struct ErrorSite: Sendable {
     func render(_ error: ServiceError) -> Reply {
         var fields: [ReplyField] = []
         if let seconds = error.retryAfterSeconds { fields.append(ReplyField(name: "retry-after", value: String(seconds))) }
+        if case .rateLimited(let refusal) = error {
+            // draft-ietf-httpapi-ratelimit-headers: the bucket as a quota per window, and what is left.
+            fields.append(ReplyField(name: "ratelimit-policy", value: "\"per-caller\";q=\(refusal.burst);w=\(refusal.windowSeconds)"))
+            fields.append(ReplyField(name: "ratelimit", value: "\"per-caller\";r=0;t=\(refusal.retryAfterSeconds)"))
+        }
+        if case .unauthenticated(let failure) = error {
+            // RFC 6750 §3: a request without credentials gets the bare challenge, a bad token the error code.
+            fields.append(ReplyField(name: "www-authenticate", value: failure == .missing ? "Bearer" : #"Bearer error="invalid_token""#))
+        }
         return render(status: RESTStatus.of(error.errorClass), code: error.code, message: error.message,
                       details: error.details, fields: fields)
     }

@@ -10,7 +10,7 @@ struct EventRoutes {
     let api: RESTAPI
 
     func register(on router: inout RouterBuilder) {
-        router.add(.post, "/v1/events") { context in api.handle(&context, create) }
+        router.add(.post, "/v1/events") { context in api.handleAdmin(&context, create) }
         router.describe(.post, "/v1/events", Self.describeCreate)
         router.add(.get, "/v1/events/{eventId}") { context in api.handle(&context, show) }
         router.describe(.get, "/v1/events/{eventId}", Self.describeShow)
@@ -20,8 +20,7 @@ struct EventRoutes {
         router.describe(.get, "/v1/events/{eventId}/seats", Self.describeSeats)
     }
 
-    private func create(_ context: inout RequestContext) throws -> HandlerResult {
-        let caller = try api.caller(context)
+    private func create(_ context: inout RequestContext, _ caller: Caller) throws -> HandlerResult {
         var body = try BodyReader.parse(context)
         let eventID = body.string("eventId", required: false)
         let name = body.string("name", required: true) ?? ""
@@ -42,7 +41,7 @@ struct EventRoutes {
             }
         }
         let newEvent = NewEvent(eventID: eventID, name: name, currency: currency, sections: sections)
-        var call = api.call(&context, caller: caller, body: body)
+        var call = try api.call(&context, caller: caller, body: body)
         // Events are not reservations: an Idempotency-Key is honoured only on the reservation routes.
         call.idempotency = nil
         let command = try api.service.createEventCommand(newEvent, call)
@@ -53,11 +52,11 @@ struct EventRoutes {
         }
     }
 
-    private func show(_ context: inout RequestContext) throws -> HandlerResult {
+    private func show(_ context: inout RequestContext, _: Caller) throws -> HandlerResult {
         try lookup(&context) { event, counts in Self.eventBody(event, counts) }
     }
 
-    private func availability(_ context: inout RequestContext) throws -> HandlerResult {
+    private func availability(_ context: inout RequestContext, _: Caller) throws -> HandlerResult {
         try lookup(&context) { event, counts in
             var writer = JSONWriter(reservingCapacity: 128 + 64 * counts.sections.count)
             writer.beginObject()
@@ -79,7 +78,7 @@ struct EventRoutes {
         }
     }
 
-    private func seats(_ context: inout RequestContext) throws -> HandlerResult {
+    private func seats(_ context: inout RequestContext, _: Caller) throws -> HandlerResult {
         guard let eventID = context.parameter(0) else { throw ServiceError.domain(.eventNotFound) }
         var query = SeatQuery(eventID: eventID, section: context.query("section"), cursor: context.query("cursor"))
         if let text = context.query("status") {

@@ -20,20 +20,19 @@ struct OutboxRoutes {
     }
 
     func register(on router: inout RouterBuilder) {
-        router.add(.get, "/v1/outbox/events") { context in api.handle(&context, events) }
+        router.add(.get, "/v1/outbox/events") { context in api.handleAdmin(&context, events) }
         router.describe(.get, "/v1/outbox/events", Self.describeEvents)
-        router.add(.get, "/v1/outbox/stream") { context in api.handle(&context, stream) }
+        router.add(.get, "/v1/outbox/stream") { context in api.handleAdmin(&context, stream) }
         router.describe(.get, "/v1/outbox/stream", Self.describeStream)
-        router.add(.get, "/v1/outbox/dead") { context in api.handle(&context, dead) }
+        router.add(.get, "/v1/outbox/dead") { context in api.handleAdmin(&context, dead) }
         router.describe(.get, "/v1/outbox/dead", Self.describeDead)
-        router.add(.post, "/v1/outbox/dead/{eventId}/retry") { context in api.handle(&context, retry) }
+        router.add(.post, "/v1/outbox/dead/{eventId}/retry") { context in api.handleAdmin(&context, retry) }
         router.describe(.post, "/v1/outbox/dead/{eventId}/retry", Self.describeRetry)
     }
 
     /// `?after=&limit=&waitSeconds=`: answers at once when events exist or no wait is asked for;
     /// otherwise parks the request on its loop until one is committed or the wait ends.
-    private func events(_ context: inout RequestContext) throws -> HandlerResult {
-        _ = try api.caller(context)
+    private func events(_ context: inout RequestContext, _ caller: Caller) throws -> HandlerResult {
         var problems: [FieldProblem] = []
         let (after, limit) = Self.page(context, &problems)
         let wait = Self.integer(context.query("waitSeconds"), "waitSeconds",
@@ -59,8 +58,7 @@ struct OutboxRoutes {
     }
 
     /// Server-Sent Events from `Last-Event-ID` (or `?after=`, else the start), with heartbeats.
-    private func stream(_ context: inout RequestContext) throws -> HandlerResult {
-        _ = try api.caller(context)
+    private func stream(_ context: inout RequestContext, _ caller: Caller) throws -> HandlerResult {
         var problems: [FieldProblem] = []
         var after = Self.integer(context.query("after"), "after", 0...Int64.max, default: 0, &problems)
         if let lastEventID = context.headerString("last-event-id") {
@@ -76,8 +74,7 @@ struct OutboxRoutes {
     }
 
     /// `?after=&limit=`: dead events with their attempts and last error.
-    private func dead(_ context: inout RequestContext) throws -> HandlerResult {
-        _ = try api.caller(context)
+    private func dead(_ context: inout RequestContext, _ caller: Caller) throws -> HandlerResult {
         var problems: [FieldProblem] = []
         let (after, limit) = Self.page(context, &problems)
         guard problems.isEmpty else { throw ServiceError.invalid(problems) }
@@ -101,11 +98,10 @@ struct OutboxRoutes {
     }
 
     /// Puts a dead event back into the backlog; 404 when no dead event has the id.
-    private func retry(_ context: inout RequestContext) throws -> HandlerResult {
-        let caller = try api.caller(context)
+    private func retry(_ context: inout RequestContext, _ caller: Caller) throws -> HandlerResult {
         let id = context.parameter(0) ?? ""
         let body = try BodyReader.parse(context, optional: true)
-        var call = api.call(&context, caller: caller, body: body)
+        var call = try api.call(&context, caller: caller, body: body)
         call.idempotency = nil
         let command = try api.service.retryDeadOutboxEventCommand(id: id, call)
         let revived = outbox.revived

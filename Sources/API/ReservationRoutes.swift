@@ -19,28 +19,27 @@ struct ReservationRoutes {
         router.describe(.get, "/v1/reservations", Self.describeList)
         router.add(.get, "/v1/reservations/{reservationId}") { context in api.handle(&context, show) }
         router.describe(.get, "/v1/reservations/{reservationId}", Self.describeShow)
-        router.add(.post, "/v1/reservations/confirm") { context in api.handle(&context) { try confirm(&$0, pathID: nil) } }
+        router.add(.post, "/v1/reservations/confirm") { context in api.handle(&context) { try confirm(&$0, $1, pathID: nil) } }
         router.describe(.post, "/v1/reservations/confirm", Self.describeConfirm(pathForm: false))
         router.add(.post, "/v1/reservations/{reservationId}/confirm") { context in
-            api.handle(&context) { try confirm(&$0, pathID: $0.parameter(0) ?? "") }
+            api.handle(&context) { try confirm(&$0, $1, pathID: $0.parameter(0) ?? "") }
         }
         router.describe(.post, "/v1/reservations/{reservationId}/confirm", Self.describeConfirm(pathForm: true))
-        router.add(.post, "/v1/reservations/cancel") { context in api.handle(&context) { try cancel(&$0, pathID: nil) } }
+        router.add(.post, "/v1/reservations/cancel") { context in api.handle(&context) { try cancel(&$0, $1, pathID: nil) } }
         router.describe(.post, "/v1/reservations/cancel", Self.describeCancel(pathForm: false))
         router.add(.post, "/v1/reservations/{reservationId}/cancel") { context in
-            api.handle(&context) { try cancel(&$0, pathID: $0.parameter(0) ?? "") }
+            api.handle(&context) { try cancel(&$0, $1, pathID: $0.parameter(0) ?? "") }
         }
         router.describe(.post, "/v1/reservations/{reservationId}/cancel", Self.describeCancel(pathForm: true))
         router.add(.post, "/v1/reservations/{reservationId}/extend") { context in
-            api.handle(&context) { try extend(&$0, reservationID: $0.parameter(0) ?? "") }
+            api.handle(&context) { try extend(&$0, $1, reservationID: $0.parameter(0) ?? "") }
         }
         router.describe(.post, "/v1/reservations/{reservationId}/extend", Self.describeExtend(policy: limits.holdPolicy))
     }
 
     // MARK: - Create
 
-    private func create(_ context: inout RequestContext) throws -> HandlerResult {
-        let caller = try api.caller(context)
+    private func create(_ context: inout RequestContext, _ caller: Caller) throws -> HandlerResult {
         var body = try BodyReader.parse(context)
         var input = HoldInput(eventID: body.string("eventId", required: true) ?? "",
                               quantity: Int(clamping: body.integer("quantity", required: true) ?? 0),
@@ -54,7 +53,7 @@ struct ReservationRoutes {
                 input.seatIDs.append(seat)
             }
         }
-        let command = try api.service.holdCommand(input, api.call(&context, caller: caller, body: body))
+        let command = try api.service.holdCommand(input, try api.call(&context, caller: caller, body: body))
         return try api.submit(&context, command) { outcome in
             guard case .held(let reservation, _) = outcome else { return nil }
             var writer = JSONWriter(reservingCapacity: 320)
@@ -77,8 +76,7 @@ struct ReservationRoutes {
 
     // MARK: - Read
 
-    private func show(_ context: inout RequestContext) throws -> HandlerResult {
-        let caller = try api.caller(context)
+    private func show(_ context: inout RequestContext, _ caller: Caller) throws -> HandlerResult {
         guard let id = context.parameter(0) else { throw ServiceError.domain(.reservationNotFound) }
         let reservation = try api.service.reservation(id, caller: caller, loop: context.loopIndex)
         var writer = JSONWriter(reservingCapacity: 400)
@@ -86,9 +84,9 @@ struct ReservationRoutes {
         return .respond(Responses.json(200, writer.bytes))
     }
 
-    private func list(_ context: inout RequestContext) throws -> HandlerResult {
-        let caller = try api.caller(context)
+    private func list(_ context: inout RequestContext, _ caller: Caller) throws -> HandlerResult {
         var query = ListQuery(eventID: context.query("eventId"), cursor: context.query("cursor"))
+        query.userID = context.query("userId")
         if let text = context.query("status") {
             query.status = ReservationStatus(rawValue: text)
             if query.status == nil {
@@ -143,22 +141,21 @@ struct ReservationRoutes {
 
     // MARK: - Confirm, cancel, extend
 
-    /// The common start of the actions on one reservation: the caller, the body (optional in the
+    /// The common start of the actions on one reservation: the body (optional in the
     /// path forms) and the target id from the path or the body, which must agree.
-    private func begin(_ context: inout RequestContext, pathID: String?) throws -> (Caller, BodyReader, ReservationID) {
-        let caller = try api.caller(context)
+    private func begin(_ context: inout RequestContext, pathID: String?) throws -> (BodyReader, ReservationID) {
         var body = try BodyReader.parse(context, optional: pathID != nil)
         let bodyID = body.string("reservationId", required: pathID == nil)
         if let pathID, let bodyID, bodyID != pathID {
             body.problems.append(FieldProblem(field: "reservationId", problem: "must match the reservation id in the path"))
         }
-        return (caller, body, pathID ?? bodyID ?? "")
+        return (body, pathID ?? bodyID ?? "")
     }
 
-    private func confirm(_ context: inout RequestContext, pathID: String?) throws -> HandlerResult {
-        var (caller, body, id) = try begin(&context, pathID: pathID)
+    private func confirm(_ context: inout RequestContext, _ caller: Caller, pathID: String?) throws -> HandlerResult {
+        var (body, id) = try begin(&context, pathID: pathID)
         let input = ConfirmInput(reservationID: id, paymentIntentID: body.string("paymentIntentId", required: true) ?? "")
-        let command = try api.service.confirmCommand(input, api.call(&context, caller: caller, body: body))
+        let command = try api.service.confirmCommand(input, try api.call(&context, caller: caller, body: body))
         return try api.submit(&context, command) { outcome in
             guard case .confirmed(let order, let reservation, _) = outcome else { return nil }
             var writer = JSONWriter(reservingCapacity: 256)
@@ -174,9 +171,9 @@ struct ReservationRoutes {
         }
     }
 
-    private func cancel(_ context: inout RequestContext, pathID: String?) throws -> HandlerResult {
-        let (caller, body, id) = try begin(&context, pathID: pathID)
-        let command = try api.service.cancelCommand(CancelInput(reservationID: id), api.call(&context, caller: caller, body: body))
+    private func cancel(_ context: inout RequestContext, _ caller: Caller, pathID: String?) throws -> HandlerResult {
+        let (body, id) = try begin(&context, pathID: pathID)
+        let command = try api.service.cancelCommand(CancelInput(reservationID: id), try api.call(&context, caller: caller, body: body))
         return try api.submit(&context, command) { outcome in
             guard case .cancelled(let reservation, _) = outcome else { return nil }
             var writer = JSONWriter(reservingCapacity: 160)
@@ -189,10 +186,10 @@ struct ReservationRoutes {
         }
     }
 
-    private func extend(_ context: inout RequestContext, reservationID: String) throws -> HandlerResult {
-        var (caller, body, id) = try begin(&context, pathID: reservationID)
+    private func extend(_ context: inout RequestContext, _ caller: Caller, reservationID: String) throws -> HandlerResult {
+        var (body, id) = try begin(&context, pathID: reservationID)
         let input = ExtendInput(reservationID: id, seconds: body.integer("seconds", required: false))
-        let command = try api.service.extendCommand(input, api.call(&context, caller: caller, body: body))
+        let command = try api.service.extendCommand(input, try api.call(&context, caller: caller, body: body))
         let maxExtensions = api.service.configuration.holdPolicy.maxExtensions
         return try api.submit(&context, command) { outcome in
             guard case .extended(let reservation, _) = outcome else { return nil }

@@ -64,8 +64,10 @@ public final class ConnectDoor: Sendable {
         }
         do throws(RPCStatus) {
             try request.deadline?.checkBeforeCall(nowNanoseconds: nowNanoseconds)
-            let rpcContext = RPCContext(userID: context.headerString("x-user-id"), idempotencyKey: context.headerString("idempotency-key"),
-                                        traceparent: context.traceparent(), loop: context.loopIndex)
+            var rpcContext = RPCContext(userID: try Self.single(context, "x-user-id"), idempotencyKey: try Self.single(context, "idempotency-key"),
+                                        traceparent: context.traceparent(), loop: context.loopIndex,
+                                        authorization: try Self.single(context, "authorization"))
+            rpcContext.clientAddress = context.clientAddress
             let call = { (bytes: UnsafeRawBufferPointer) -> Result<RPCResult, RPCStatus> in
                 Result { () throws(RPCStatus) in try method.call(request.json ? .json(bytes) : .proto(bytes), rpcContext) }
             }
@@ -95,6 +97,15 @@ public final class ConnectDoor: Sendable {
             }
         } catch {
             return .respond(ConnectDoor.error(error))
+        }
+    }
+
+    /// A header that names who calls or which key: at most once, and UTF-8.
+    private static func single(_ context: RequestContext, _ name: StaticString) throws(RPCStatus) -> String? {
+        do throws(HeaderProblem) {
+            return try context.singleHeaderString(name)
+        } catch {
+            throw RPCStatus(ServiceError.invalid([FieldProblem(field: "\(name)", problem: error.problem)]))
         }
     }
 

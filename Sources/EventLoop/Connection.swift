@@ -72,6 +72,15 @@ public final class Connection {
         self.output = ByteBuffer(capacity: bufferBytes)
     }
 
+    /// The peer's IP address bytes (see `Socket.peerAddress`), read on first use.
+    public var peerAddress: [UInt8] {
+        if let cachedPeerAddress { return cachedPeerAddress }
+        let address = Socket.peerAddress(fd)
+        cachedPeerAddress = address
+        return address
+    }
+    private var cachedPeerAddress: [UInt8]?
+
     public var token: ConnectionToken {
         ConnectionToken(loopIndex: loop.index, slot: slot, generation: generation)
     }

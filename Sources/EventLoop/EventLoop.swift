@@ -341,6 +341,8 @@ public final class EventLoop: @unchecked Sendable {  // mutable state is confine
             }
         }
         connection.output.shrinkIfEmpty(to: configuration.connectionBufferBytes * 16)
+        // A large request body is not kept reserved once it has been handled.
+        connection.input.shrinkIfEmpty(to: configuration.connectionBufferBytes * 16)
         if connection.writeArmed {
             connection.writeArmed = false
             updateInterest(connection)

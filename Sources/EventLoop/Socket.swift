@@ -71,6 +71,28 @@ public enum Socket {
         }
     }
 
+    /// The peer's IP address: 4 bytes for IPv4, 16 for IPv6 (an IPv4-mapped IPv6 address as its 4
+    /// IPv4 bytes, so one client is one address whichever socket family it came through); empty
+    /// when it cannot be read.
+    public static func peerAddress(_ fd: Int32) -> [UInt8] {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard ok == 0 else { return [] }
+        let family = Int32(storage.ss_family)
+        return withUnsafeBytes(of: &storage) { raw -> [UInt8] in
+            if family == AF_INET {
+                return withUnsafeBytes(of: raw.load(as: sockaddr_in.self).sin_addr) { Array($0) }
+            }
+            guard family == AF_INET6 else { return [] }
+            let address = withUnsafeBytes(of: raw.load(as: sockaddr_in6.self).sin6_addr) { Array($0) }
+            let mapped = address.prefix(10).allSatisfy { $0 == 0 } && address[10] == 0xFF && address[11] == 0xFF
+            return mapped ? Array(address.suffix(4)) : address
+        }
+    }
+
     public enum AcceptResult {
         case accepted(Int32)
         case wouldBlock

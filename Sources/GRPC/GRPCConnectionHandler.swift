@@ -163,7 +163,12 @@ final class GRPCConnectionHandler: ConnectionHandler {
             switch field.name.utf8.count {
             case 5 where field.name == ":path": path = field.value
             case 7 where field.name == ":method": method = field.value
-            case 9 where field.name == "x-user-id": stream.userID = field.value
+            case 9 where field.name == "x-user-id":
+                if stream.userID != nil { refusal = Self.repeated("x-user-id") }
+                stream.userID = field.value
+            case 13 where field.name == "authorization":
+                if stream.authorization != nil { refusal = Self.repeated("authorization") }
+                stream.authorization = field.value
             case 11 where field.name == "traceparent": stream.traceparent = field.value
             case 12 where field.name == "content-type": contentType = field.value
             case 12 where field.name == "grpc-timeout":
@@ -173,7 +178,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
                 }
                 stream.deadline = RPCDeadline(timeoutMilliseconds: timeout, nowNanoseconds: readNanoseconds)
             case 13 where field.name == "grpc-encoding": stream.encoding = field.value
-            case 15 where field.name == "idempotency-key": stream.idempotencyKey = field.value
+            case 15 where field.name == "idempotency-key":
+                if stream.idempotencyKey != nil { refusal = Self.repeated("idempotency-key") }
+                stream.idempotencyKey = field.value
             default: break
             }
         }
@@ -211,6 +218,11 @@ final class GRPCConnectionHandler: ConnectionHandler {
         if let refusal {
             finish(streamID, .failure(refusal))
         }
+    }
+
+    /// Metadata that names who calls or which key must come once: a second value never silently loses.
+    private static func repeated(_ name: String) -> RPCStatus {
+        RPCStatus(ServiceError.invalid([FieldProblem(field: name, problem: "must be sent at most once")]))
     }
 
     private func receive(_ streamID: UInt32, _ bytes: [UInt8]) {
@@ -314,8 +326,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     private func call(_ method: RPCMethod, _ request: ArraySlice<UInt8>, _ streamID: UInt32, _ stream: GRPCStream) {
-        let context = RPCContext(userID: stream.userID, idempotencyKey: stream.idempotencyKey,
-                                 traceparent: stream.traceparent, loop: connection.loop.index)
+        var context = RPCContext(userID: stream.userID, idempotencyKey: stream.idempotencyKey,
+                                 traceparent: stream.traceparent, loop: connection.loop.index, authorization: stream.authorization)
+        context.clientAddress = connection.peerAddress
         do throws(RPCStatus) {
             let result = try request.withUnsafeBytes { bytes in Result { () throws(RPCStatus) in try method.call(.proto(bytes), context) } }.get()
             switch result {
@@ -416,6 +429,7 @@ final class GRPCStream {
     var deadline: RPCDeadline?
     var encoding: String?
     var userID: String?
+    var authorization: String?
     var idempotencyKey: String?
     var traceparent: String?
     /// Request bytes received and not yet taken as messages.

@@ -56,6 +56,10 @@ final class HTTPConnectionHandler: ConnectionHandler {
     private var awaitingHead = false
     /// The request being answered, for metrics, the access log and the traceparent header.
     private var record = RequestRecord()
+    /// Loop time (monotonic ms) when the current request's head was complete: its body's clock.
+    private var bodyStartMilliseconds: Int64 = 0
+    /// Body bytes of the current request counted in the server's `bodyBudget`.
+    private var budgetedBodyBytes = 0
 
     init(server: HTTPServer, connection: Connection, loopState: LoopState) {
         self.server = server
@@ -119,6 +123,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
     static let streamTickMilliseconds: Int64 = 1_000
 
     func connectionDidClose(_ connection: Connection) {
+        releaseBodyBudget()
         if case .streaming(let stream) = state { stream.ended() }
     }
 
@@ -177,6 +182,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
                 case .complete:
                     parser.reset()
                     continueSent = false
+                    bodyStartMilliseconds = connection.loop.nowMilliseconds
                     switch head.framing {
                     case .contentLength(let length) where length > server.bodyBytesCheckedAbove:
                         // Larger than some route allows: whether this route takes it is decided
@@ -202,9 +208,12 @@ final class HTTPConnectionHandler: ConnectionHandler {
                 if connection.input.readableCount < total {
                     wantInput()
                     if connection.peerClosed { connection.closeAfterFlush = true; return }
+                    // The buffer grows with what arrives (reads reserve their own room), never
+                    // with what a head merely declares.
+                    let received = connection.input.readableCount - head.length
+                    guard budgetBody(received) else { return }
                     sendContinueIfExpected()
-                    connection.input.reserve(total - connection.input.readableCount)
-                    connection.setDeadline(inMilliseconds: configuration.headTimeoutMilliseconds)
+                    armBodyDeadline(received: received)
                     return
                 }
                 let raw = connection.input.readable
@@ -217,7 +226,9 @@ final class HTTPConnectionHandler: ConnectionHandler {
                 case .incomplete(let consumed):
                     connection.input.consume(consumed)
                     if connection.peerClosed { connection.closeAfterFlush = true }
-                    connection.setDeadline(inMilliseconds: configuration.headTimeoutMilliseconds)
+                    let received = chunkedBody.count + connection.input.readableCount
+                    guard budgetBody(received) else { return }
+                    armBodyDeadline(received: received)
                     return
                 case .failed(let error):
                     if error.kind == .payloadTooLarge {
@@ -254,6 +265,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
     // MARK: - Dispatch
 
     private func dispatch(bytes: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) {
+        releaseBodyBudget()
         let keepAlive = head.keepAlive && !connection.loop.isDraining
         let isHead = head.method == .head
         var parameters = PathParameters()
@@ -359,8 +371,40 @@ final class HTTPConnectionHandler: ConnectionHandler {
         return true
     }
 
+    // MARK: - Bodies in flight
+
+    /// Counts `received` body bytes of the current request against the server-wide budget;
+    /// when the budget is spent, answers 503 and closes (false).
+    private func budgetBody(_ received: Int) -> Bool {
+        guard received > budgetedBodyBytes else { return true }
+        if server.bodyBudget.acquire(received - budgetedBodyBytes) {
+            budgetedBodyBytes = received
+            return true
+        }
+        failRequest(HTTPParseError(.badRequest, "too many request bytes in flight on this server; retry shortly"),
+                    status: 503, code: "SERVICE_UNAVAILABLE", headers: [HTTPHeader("retry-after", "1")])
+        return false
+    }
+
+    private func releaseBodyBudget() {
+        guard budgetedBodyBytes > 0 else { return }
+        server.bodyBudget.release(budgetedBodyBytes)
+        budgetedBodyBytes = 0
+    }
+
+    /// A body gets the head timeout, plus one second for every `bodyBytesPerSecondMin` bytes that
+    /// arrived, and never more than `bodyTimeoutMilliseconds` in all: a client that trickles a
+    /// byte at a time runs out of time instead of holding its connection forever.
+    private func armBodyDeadline(received: Int) {
+        let configuration = server.configuration
+        let earned = Int64(received) * 1000 / Int64(max(configuration.bodyBytesPerSecondMin, 1))
+        let allowed = min(configuration.headTimeoutMilliseconds + earned, configuration.bodyTimeoutMilliseconds)
+        connection.setDeadline(inMilliseconds: bodyStartMilliseconds + allowed - connection.loop.nowMilliseconds)
+    }
+
     /// Answers a request that cannot be parsed or framed, then closes (its framing is unknown).
-    private func failRequest(_ error: HTTPParseError, status: Int? = nil, code: String? = nil) {
+    private func failRequest(_ error: HTTPParseError, status: Int? = nil, code: String? = nil, headers: [HTTPHeader] = []) {
+        releaseBodyBudget()
         let status = status ?? error.status
         let code = code ?? Self.code(for: error.kind)
         record = RequestRecord()
@@ -377,7 +421,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
                                   timestampMilliseconds: connection.loop.wallMilliseconds)
         state = .closing
         connection.input.clear()
-        write(HTTPResponse(status: status, body: body), keepAlive: false, isHead: false)
+        write(HTTPResponse(status: status, headers: headers, body: body), keepAlive: false, isHead: false)
     }
 
     /// The path of the request that failed, when its request line was read (empty otherwise).

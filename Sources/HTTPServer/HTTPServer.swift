@@ -1,5 +1,6 @@
 import EventLoop
 import HTTP1
+import Synchronization
 
 /// Settings of the HTTP layer, with units in the names.
 public struct HTTPServerConfiguration: Sendable {
@@ -12,6 +13,13 @@ public struct HTTPServerConfiguration: Sendable {
     public var pendingOutputBytesMax = 1024 * 1024
     /// Bytes of pipelined requests buffered while an answer is awaited.
     public var pipelineBufferBytesMax = 64 * 1024
+    /// A request body must arrive within the head timeout plus one second per this many bytes
+    /// received (a minimum rate), and never take longer than `bodyTimeoutMilliseconds` → 408.
+    public var bodyBytesPerSecondMin = 1024
+    /// Longest a request body may take to arrive, from the end of its head → 408.
+    public var bodyTimeoutMilliseconds: Int64 = 60_000
+    /// Request body bytes buffered across all connections at once; beyond it a request gets 503.
+    public var bodyBytesInFlightMax = 256 * 1024 * 1024
 
     public init() {}
 }
@@ -27,6 +35,8 @@ public final class HTTPServer: EventLoopService {
     /// The smallest body limit of any route: a declared body up to this size needs no route lookup.
     let bodyBytesCheckedAbove: Int
     private let loopStates: [LoopState]
+    /// Body bytes received and not yet handed to a handler, across every connection.
+    let bodyBudget: ByteBudget
     let observability: HTTPObservability?
 
     public init(router: Router, configuration: HTTPServerConfiguration, loopCount: Int, observability: HTTPObservability? = nil) {
@@ -39,6 +49,7 @@ public final class HTTPServer: EventLoopService {
         self.bodyBytesCheckedAbove = min(configuration.limits.bodyBytesMax, routeLimits.min() ?? Int.max)
         self.observability = observability
         self.loopStates = (0..<loopCount).map { _ in LoopState(streamPendingBytesMax: configuration.pendingOutputBytesMax) }
+        self.bodyBudget = ByteBudget(limit: configuration.bodyBytesInFlightMax)
     }
 
     /// The largest body `route` takes.
@@ -64,4 +75,28 @@ public final class HTTPServer: EventLoopService {
             state.observability.pendingLines.removeAll(keepingCapacity: true)
         }
     }
+}
+
+/// A count of bytes shared by every loop with a hard limit: taking more than is left fails and
+/// changes nothing. One atomic add per change, no lock.
+final class ByteBudget: Sendable {
+    let limit: Int
+    private let used = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes `count` bytes; false (and nothing taken) when that would pass the limit.
+    func acquire(_ count: Int) -> Bool {
+        let total = used.add(count, ordering: .relaxed).newValue
+        guard total > limit else { return true }
+        used.subtract(count, ordering: .relaxed)
+        return false
+    }
+
+    func release(_ count: Int) {
+        used.subtract(count, ordering: .relaxed)
+    }
+
+    /// Bytes taken now.
+    var inUse: Int { used.load(ordering: .relaxed) }
 }

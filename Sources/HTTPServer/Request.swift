@@ -1,6 +1,7 @@
 import Bytes
 import EventLoop
 import HTTP1
+import JSON
 
 /// A handler either answers at once or promises to answer later through a `ResponsePromise`.
 public typealias HTTPHandler = @Sendable (inout RequestContext) -> HandlerResult
@@ -89,6 +90,27 @@ public struct ResponsePromise: Sendable {
     public var loopIndex: Int { token.loopIndex }
 }
 
+/// A header that may appear at most once.
+public enum UniqueHeader {
+    case absent
+    case one(ByteSpan)
+    case repeated
+}
+
+/// Why `singleHeaderString` refused a header.
+public enum HeaderProblem: Error, Sendable {
+    case repeated
+    case notUTF8
+
+    /// Words for an error detail.
+    public var problem: String {
+        switch self {
+        case .repeated: "must be sent at most once"
+        case .notUTF8: "must be UTF-8"
+        }
+    }
+}
+
 /// What a handler sees of one request. The byte views point into the connection's buffer and are
 /// valid only during the handler call: copy what a deferred answer needs.
 public struct RequestContext {
@@ -126,6 +148,32 @@ public struct RequestContext {
         return nil
     }
 
+    /// The header named `lowercaseName` when it must appear at most once: `.repeated` when the
+    /// request sends it twice or more (so a second value can never silently lose to the first).
+    public func uniqueHeader(_ lowercaseName: StaticString) -> UniqueHeader {
+        var found: ByteSpan?
+        for field in head.headers where HTTPBytes.equalsLowercase(bytes, field.name, lowercaseName) {
+            if found != nil { return .repeated }
+            found = field.value
+        }
+        return found.map(UniqueHeader.one) ?? .absent
+    }
+
+    /// The value of a header that may appear at most once and must be well-formed UTF-8 (an
+    /// identity such as a caller id, which replacement characters could merge with another).
+    public func singleHeaderString(_ lowercaseName: StaticString) throws(HeaderProblem) -> String? {
+        switch uniqueHeader(lowercaseName) {
+        case .absent:
+            return nil
+        case .repeated:
+            throw .repeated
+        case .one(let span):
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.end])
+            guard UTF8Validation.isWellFormed(raw.assumingMemoryBound(to: UInt8.self)) else { throw .notUTF8 }
+            return string(of: span)
+        }
+    }
+
     public func headerString(_ lowercaseName: StaticString) -> String? {
         header(lowercaseName).map(string(of:))
     }
@@ -133,6 +181,9 @@ public struct RequestContext {
     public func string(of span: ByteSpan) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[span.start..<span.end]), as: UTF8.self)
     }
+
+    /// The client's IP address bytes (4 or 16; empty when unknown), e.g. to tell anonymous callers apart.
+    public var clientAddress: [UInt8] { connection.peerAddress }
 
     /// The request path as sent (percent-encoded).
     public var path: String { string(of: head.path) }

@@ -11,14 +11,19 @@ public struct RPCContext: Sendable {
     public var userID: String?
     /// Metadata `idempotency-key`, when present (the request's `idempotency_key` field wins).
     public var idempotencyKey: String?
+    /// Metadata `authorization` (`Bearer <JWT>`), when present: with auth on it names the caller.
+    public var authorization: String?
     /// The W3C trace context for the work the call causes.
     public var traceparent: String?
     /// The event loop the call runs on (for its reader).
     public var loop: Int
+    /// The client's IP address bytes (an anonymous caller's rate-limit bucket).
+    public var clientAddress: [UInt8] = []
 
-    public init(userID: String?, idempotencyKey: String?, traceparent: String?, loop: Int) {
+    public init(userID: String?, idempotencyKey: String?, traceparent: String?, loop: Int, authorization: String? = nil) {
         self.userID = userID
         self.idempotencyKey = idempotencyKey
+        self.authorization = authorization
         self.traceparent = traceparent
         self.loop = loop
     }
@@ -169,7 +174,11 @@ public final class ReservationRPC: Sendable {
                         query.shapeProblems.append(FieldProblem(field: "status", problem: "must be HOLD, CONFIRMED, CANCELLED or EXPIRED"))
                     }
                 }
-                let page = try service.reservations(query, caller: try call.caller(request.userID), loop: context.loop)
+                // With auth on `user_id` picks whose listing (another caller's only for admins);
+                // with auth off it names the caller.
+                let caller = try call.caller(service.authenticates ? "" : request.userID)
+                if service.authenticates { query.userID = request.userID.nonEmpty }
+                let page = try service.reservations(query, caller: caller, loop: context.loop)
                 var events: [EventID: Event] = [:]
                 var response = ReservationV1.ListReservationsResponse()
                 for reservation in page.reservations {
@@ -207,15 +216,22 @@ public final class ReservationRPC: Sendable {
 /// What a method body gets besides its request: how to resolve the caller and build the service's
 /// call context from the request's fields and the metadata.
 struct CallParts {
+    let service: ReservationService
     let context: RPCContext
     let canonicalName: String
     /// The request's fingerprint, computed only for the writes that need it.
     let fingerprint: () -> [UInt8]
 
-    /// Auth off: metadata `x-user-id`, else the request's `user_id`, else `anonymous`.
+    /// Auth off: metadata `x-user-id`, else the request's `user_id`, else `anonymous`. Auth on: the
+    /// bearer token's subject, which `x-user-id` and `user_id`, when set, must equal (RPC.md).
     func caller(_ requestUserID: String) throws(ServiceError) -> Caller {
-        if let header = context.userID { return try Caller.resolve(claimed: header, field: "x-user-id") }
-        return try Caller.resolve(claimed: requestUserID.nonEmpty, field: "user_id")
+        let credentials = context.userID.map { Credentials(authorization: context.authorization, claimedUserID: $0, claimedField: "x-user-id") }
+            ?? Credentials(authorization: context.authorization, claimedUserID: requestUserID.nonEmpty, claimedField: "user_id")
+        let caller = try service.caller(credentials, loop: context.loop)
+        if service.authenticates, !requestUserID.isEmpty, requestUserID != caller.userID {
+            throw .forbidden("user_id names another caller than the bearer token")
+        }
+        return caller
     }
 
     /// The service's call context; the key is the request's `idempotency_key`, else the metadata's.
@@ -224,7 +240,9 @@ struct CallParts {
         let idempotency = IdempotencyRequest(
             key: claimed, field: key.isEmpty && context.idempotencyKey != nil ? "idempotency-key" : "idempotency_key",
             operation: canonicalName, fingerprint: claimed == nil ? [] : fingerprint())
-        return CallContext(caller: caller, traceparent: context.traceparent, idempotency: idempotency)
+        var call = CallContext(caller: caller, traceparent: context.traceparent, idempotency: idempotency)
+        call.clientAddress = context.clientAddress
+        return call
     }
 }
 
@@ -255,7 +273,7 @@ struct MethodFactory {
                 let request = try payload.decode(Request.self, limits: limits)
                 // RPC.md: SHA-256 over the deterministic encoding with the key cleared, so JSON,
                 // binary and gRPC calls of one method share it.
-                let parts = CallParts(context: context, canonicalName: canonicalName) {
+                let parts = CallParts(service: service, context: context, canonicalName: canonicalName) {
                     var keyless = request
                     keyless.idempotencyKey = ""
                     return SHA256.hash(keyless.serializedBytes())

@@ -97,6 +97,9 @@ final class Application: Sendable {
             "maxQuantity": .int(Int64(configuration.quantityMax)),
             "rpcMessageBytesMax": .int(Int64(configuration.rpcMessageBytesMax)),
             "accessLogSampleRate": .double(configuration.accessLogSampleRate),
+            "authMode": .string(configuration.access.jwt ? "jwt" : "none"),
+            "rateLimitPerSecond": .double(configuration.access.rateLimitPerSecond),
+            "maxLiveHoldsPerUser": .int(Int64(configuration.access.liveHoldsPerCallerMax)),
             "openFileLimit": .int(Int64(openFileLimit)),
         ])
     }
@@ -120,6 +123,9 @@ final class Application: Sendable {
         var serviceConfiguration = ServiceConfiguration()
         serviceConfiguration.maxQuantity = configuration.quantityMax
         serviceConfiguration.holdPolicy = configuration.holdPolicy
+        serviceConfiguration.authentication = configuration.access.authentication
+        serviceConfiguration.tokenCacheEntries = configuration.access.tokenCacheEntries
+        serviceConfiguration.rateLimit = configuration.access.rateLimit
         let service = ReservationService(configuration: serviceConfiguration, commands: writer, readers: readers,
                                          readiness: readiness, clock: clock) { writer.cursorKey }
         registry.counterFunction(name: "writer_rejected_total", help: "changes refused because the writer queue was full") {
@@ -128,6 +134,8 @@ final class Application: Sendable {
         registry.gaugeFunction(name: "log_dropped_lines", help: "log lines dropped because the log buffer was full") { [log] in
             Double(log.droppedCount)
         }
+        registerAccessMetrics(service: service, registry: registry)
+        try watchKeys()
         let rpc = ReservationRPC(service: service, messageBytesMax: configuration.rpcMessageBytesMax)
         let router: Router
         let document = PublishedDocument()
@@ -204,6 +212,8 @@ final class Application: Sendable {
         writer.idempotencyTTLMilliseconds = configuration.idempotencyTTLMilliseconds
         writer.expiryTickMilliseconds = configuration.expiryTickMilliseconds
         writer.idempotencyEntriesMax = configuration.idempotencyKeysMax
+        writer.idempotencyEntriesPerCallerMax = configuration.access.idempotencyKeysPerCallerMax
+        writer.liveHoldsPerCallerMax = configuration.access.liveHoldsPerCallerMax
         writer.metrics = registry
         writer.metricsShard = configuration.threadCount
         writer.onOutboxCommitted = { outbox.committed() }

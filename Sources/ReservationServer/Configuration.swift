@@ -37,6 +37,8 @@ struct Configuration: Sendable {
     var outbox = OutboxSettings()
     /// Where the Swagger UI page loads Swagger UI's files from (`swagger-ui.css`, `swagger-ui-bundle.js`).
     var swaggerUIAssetsURL = DocsRoutes.defaultAssetsURL
+    /// Authentication and the limits per caller.
+    var access = AccessConfiguration()
     /// Largest RPC request message (Connect and gRPC), after decompression.
     var rpcMessageBytesMax: Int {
         get { grpc.messageBytesMax }
@@ -204,7 +206,7 @@ enum ConfigurationParser {
         OptionSpec(flag: "--outbox-heartbeat-seconds", environment: "OUTBOX_HEARTBEAT_SECONDS", valueName: "SECONDS", help: "an idle outbox stream gets a comment line this often, so proxies keep it open (default 15)") { config, value throws(ConfigurationError) in
             config.outbox.heartbeatMilliseconds = Int64((try decimal(value, "--outbox-heartbeat-seconds", 0.1...3_600) * 1000).rounded())
         },
-    ]
+    ] + AccessConfiguration.options
 
     enum Outcome {
         case run(Configuration)
@@ -248,6 +250,7 @@ enum ConfigurationParser {
             try option.apply(&configuration, value!)
         }
         if let problem = configuration.validate() { throw ConfigurationError(description: problem) }
+        try configuration.access.load()
         configuration.holdPolicy.maxHoldMilliseconds =
             configuration.maxHoldMilliseconds ?? max(HoldPolicy().maxHoldMilliseconds, configuration.holdPolicy.holdMilliseconds)
         return .run(configuration)

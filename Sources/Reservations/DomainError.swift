@@ -18,11 +18,16 @@ public enum DomainError: Error, Sendable, Hashable {
     case alreadyCancelled
     /// The hold was extended as often as allowed, or reaches its longest allowed life already.
     case holdExtensionLimit
+    /// The caller already has `--max-live-holds-per-user` live holds (API.md, "Limits per caller").
+    case holdLimitExceeded
     /// The input breaks a documented rule; one entry per field.
     case invalid([FieldProblem])
     /// The Idempotency-Key was used before, in the same scope, for a request with another
     /// fingerprint (API.md, "Idempotency"). Never stored: the key still belongs to the first request.
     case idempotencyConflict
+    /// The caller already has as many idempotency keys remembered as one caller may; a new key
+    /// is refused until older ones expire (at the latest after `retryAfterSeconds`). Never stored.
+    case idempotencyKeyLimit(retryAfterSeconds: Int)
     /// The change could not be stored (the transaction failed or rolled back); nothing was changed,
     /// so the caller may retry.
     case storageFailure
@@ -38,6 +43,8 @@ public enum DomainError: Error, Sendable, Hashable {
         case .alreadyConfirmed: "RESERVATION_ALREADY_CONFIRMED"
         case .alreadyCancelled: "RESERVATION_ALREADY_CANCELLED"
         case .holdExtensionLimit: "HOLD_EXTENSION_LIMIT"
+        case .holdLimitExceeded: "HOLD_LIMIT_EXCEEDED"
+        case .idempotencyKeyLimit: "RATE_LIMIT_EXCEEDED"
         case .invalid: "INVALID_REQUEST"
         case .idempotencyConflict: "IDEMPOTENCY_CONFLICT"
         case .storageFailure: "SERVICE_UNAVAILABLE"
@@ -50,9 +57,9 @@ public enum DomainError: Error, Sendable, Hashable {
     public var isBusinessOutcome: Bool {
         switch self {
         case .eventNotFound, .eventAlreadyExists, .seatUnavailable, .reservationNotFound, .reservationExpired,
-            .alreadyConfirmed, .alreadyCancelled, .holdExtensionLimit:
+            .alreadyConfirmed, .alreadyCancelled, .holdExtensionLimit, .holdLimitExceeded:
             true
-        case .invalid, .idempotencyConflict, .storageFailure: false
+        case .invalid, .idempotencyConflict, .idempotencyKeyLimit, .storageFailure: false
         }
     }
 
@@ -67,6 +74,8 @@ public enum DomainError: Error, Sendable, Hashable {
         case .alreadyConfirmed: "The reservation is already confirmed"
         case .alreadyCancelled: "The reservation is already cancelled"
         case .holdExtensionLimit: "The hold cannot be extended any further"
+        case .holdLimitExceeded: "This caller already holds as many live reservations as allowed"
+        case .idempotencyKeyLimit: "This caller has as many Idempotency-Keys remembered as allowed; retry once older ones expire"
         case .invalid: "The request is invalid"
         case .idempotencyConflict: "This Idempotency-Key was already used with a different request"
         case .storageFailure: "The change could not be stored; try again"

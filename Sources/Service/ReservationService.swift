@@ -1,3 +1,4 @@
+import Auth
 import Reservations
 import Timing
 
@@ -7,6 +8,12 @@ public struct ServiceConfiguration: Sendable {
     public var maxQuantity = ReservationLimits.defaultMaxQuantity
     /// Hold length and extension limits (`--hold-seconds`, `--max-hold-extensions`, `--max-hold-seconds`).
     public var holdPolicy = HoldPolicy()
+    /// How callers are identified (`AUTH_MODE`).
+    public var authentication = AuthenticationMode.none
+    /// Verified tokens each loop remembers (`--jwt-cache-entries`).
+    public var tokenCacheEntries = 4096
+    /// The token bucket per caller over changes (`--rate-limit-per-second`, `--rate-limit-burst`); nil = off.
+    public var rateLimit: RateLimiter.Policy?
 
     public init() {}
 }
@@ -29,6 +36,12 @@ public final class ReservationService: Sendable {
     /// The key that signs listing cursors; read when needed, since it is only known once storage
     /// has started.
     let cursorKey: @Sendable () -> [UInt8]
+    /// Each loop's recently verified tokens (auth on).
+    let tokenCaches: PerLoop<TokenCache>
+    /// Refusals of credentials and of the rate limit, for the metrics.
+    public let authStatistics = AuthStatistics()
+    /// The buckets per caller, when rate limiting is on.
+    let rateLimiter: RateLimiter?
 
     /// - Parameter readers: one reader per event loop, used only on that loop's thread.
     public init(
@@ -41,6 +54,8 @@ public final class ReservationService: Sendable {
         self.readiness = readiness
         self.clock = clock
         self.cursorKey = cursorKey
+        tokenCaches = PerLoop((0..<readers.count).map { _ in TokenCache(capacity: configuration.tokenCacheEntries) })
+        rateLimiter = configuration.rateLimit.map { RateLimiter(policy: $0, originNanoseconds: clock.monotonicNanoseconds()) }
     }
 
     /// Throws `.unavailable` until start-up has finished, and while draining.
@@ -55,6 +70,7 @@ public final class ReservationService: Sendable {
     /// Hold seats (API.md, "POST /v1/reservations"). The idempotency key is required.
     public func holdCommand(_ input: HoldInput, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         // A missing or malformed key is answered before the body's problems, as API.md lists it first.
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: true)
         let request = HoldRequest(
@@ -68,6 +84,7 @@ public final class ReservationService: Sendable {
     /// Confirm a hold with a payment.
     public func confirmCommand(_ input: ConfirmInput, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: false)
         let request = ConfirmRequest(
             reservationID: input.reservationID, userID: call.caller.userID, paymentIntentID: input.paymentIntentID,
@@ -79,6 +96,7 @@ public final class ReservationService: Sendable {
     /// Cancel a hold.
     public func cancelCommand(_ input: CancelInput, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: false)
         let request = CancelRequest(reservationID: input.reservationID, userID: call.caller.userID, traceparent: call.traceparent)
         try Self.check(call.shapeProblems.merging(request.validate()))
@@ -88,6 +106,7 @@ public final class ReservationService: Sendable {
     /// Extend a hold by `input.seconds`, or by the hold length when it names none.
     public func extendCommand(_ input: ExtendInput, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: false)
         let policy = configuration.holdPolicy
         let milliseconds = input.seconds.map { $0.multipliedReportingOverflow(by: 1000) }
@@ -102,6 +121,7 @@ public final class ReservationService: Sendable {
     /// Create an event (admin; with auth off every caller is one).
     public func createEventCommand(_ event: NewEvent, _ call: CallContext) throws(ServiceError) -> ServiceCommand {
         try ensureReady()
+        try admit(call)
         let claim = try IdempotencyKeys.claim(call.idempotency, caller: call.caller, required: false)
         try Self.check(call.shapeProblems.merging(event.validate()))
         return ServiceCommand(.createEvent(event), claim)
@@ -129,8 +149,28 @@ public final class ReservationService: Sendable {
         guard commands.submit(write) else { throw .unavailable("the write queue is full; retry shortly") }
     }
 
+    /// Takes a token from the caller's bucket (an anonymous caller's is its address's), or throws
+    /// `.rateLimited`; before any other check, so refused requests cost next to nothing.
+    private func admit(_ call: CallContext) throws(ServiceError) {
+        guard let rateLimiter else { return }
+        var hasher = Hasher()
+        if call.caller == .anonymous {
+            hasher.combine(0 as UInt8)
+            call.clientAddress.withUnsafeBytes { hasher.combine(bytes: $0) }
+        } else {
+            hasher.combine(1 as UInt8)
+            hasher.combine(call.caller.userID)
+        }
+        let identity = UInt64(bitPattern: Int64(hasher.finalize()))
+        if let refusal = rateLimiter.take(identity: identity, nowNanoseconds: clock.monotonicNanoseconds()) {
+            authStatistics.recordRateLimited()
+            throw .rateLimited(refusal)
+        }
+    }
+
     private static func check(_ problems: [FieldProblem]) throws(ServiceError) {
-        guard problems.isEmpty else { throw .invalid(problems) }
+        // One problem per field, the first found winning (rules may find several for one field).
+        guard problems.isEmpty else { throw .invalid([].merging(problems)) }
     }
 
     // MARK: Reads (on the calling loop's reader)
@@ -149,6 +189,12 @@ public final class ReservationService: Sendable {
     /// One page of `caller`'s reservations, newest first (API.md, "Listing and extending holds").
     public func reservations(_ query: ListQuery, caller: Caller, loop: Int) throws(ServiceError) -> ReservationPage {
         try ensureReady()
+        // Whose reservations: the caller's own, or (admins only) the one `userId` names.
+        var owner = caller
+        if let wanted = query.userID, wanted != caller.userID {
+            guard caller.isAdmin else { throw .forbidden("only admins may list another caller's reservations") }
+            owner = try Caller.resolve(claimed: wanted, field: "userId")
+        }
         var problems: [FieldProblem] = []
         let limit = query.limit ?? ReservationListing.defaultLimit
         if !(ReservationListing.minLimit...ReservationListing.maxLimit).contains(limit) {
@@ -157,7 +203,7 @@ public final class ReservationService: Sendable {
                     field: "limit", problem: "must be between \(ReservationListing.minLimit) and \(ReservationListing.maxLimit)"))
         }
         let eventID = query.eventID.flatMap { $0.isEmpty ? nil : $0 }
-        let binding = ListingCursor.binding(caller: caller, status: query.status, eventID: eventID)
+        let binding = ListingCursor.binding(caller: owner, status: query.status, eventID: eventID)
         let cursors = ListingCursor(key: cursorKey())
         var before: ListingPosition?
         if let text = query.cursor, !text.isEmpty {
@@ -169,7 +215,7 @@ public final class ReservationService: Sendable {
         // Without filters every row is a match: one row past the page tells whether more exist.
         let filtered = query.status != nil || eventID != nil
         let scan = filtered ? max(limit + 1, ReservationListing.scanLimit) : limit + 1
-        let rows = try read { try readers[loop].reservations(of: caller.userID, before: before, limit: scan) }
+        let rows = try read { try readers[loop].reservations(of: owner.userID, before: before, limit: scan) }
         let nowMs = clock.wallMilliseconds()
         var page: [Reservation] = []
         var pageEnd: ListingPosition?
@@ -250,6 +296,8 @@ public struct ServiceCommand: Sendable {
 /// the problems the door already found while reading its wire format (a field of the wrong type).
 public struct CallContext: Sendable {
     public var caller: Caller
+    /// The client's IP address bytes: an anonymous caller's rate-limit bucket.
+    public var clientAddress: [UInt8] = []
     public var traceparent: String?
     public var idempotency: IdempotencyRequest?
     public var shapeProblems: [FieldProblem]
@@ -310,6 +358,8 @@ public struct ExtendInput: Sendable {
 
 /// Filters and paging of the reservation listing.
 public struct ListQuery: Sendable {
+    /// Whose reservations; nil for the caller's own (another caller's only for admins).
+    public var userID: String?
     public var status: ReservationStatus?
     public var eventID: EventID?
     public var limit: Int?

@@ -1,3 +1,4 @@
+import Auth
 import Reservations
 
 /// Why the service did not do what a door asked, in words every door can map.
@@ -10,6 +11,12 @@ public enum ServiceError: Error, Sendable, Hashable {
     case unavailable(String)
     /// A bug or a storage fault on a read; the text is for the log, never for the client.
     case internalFailure(String)
+    /// The credentials are missing or refused (auth on).
+    case unauthenticated(AuthFailure)
+    /// The caller is known but may not do this (an admin endpoint, another caller's listing).
+    case forbidden(String)
+    /// The caller's token bucket is empty (`--rate-limit-per-second`); never stored for idempotency.
+    case rateLimited(RateLimiter.Refusal)
 
     /// A malformed request with these problems.
     public static func invalid(_ problems: [FieldProblem]) -> ServiceError { .domain(.invalid(problems)) }
@@ -21,6 +28,9 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .missingIdempotencyKey: "MISSING_IDEMPOTENCY_KEY"
         case .unavailable: "SERVICE_UNAVAILABLE"
         case .internalFailure: "INTERNAL_ERROR"
+        case .unauthenticated: "AUTHENTICATION_FAILED"
+        case .forbidden: "FORBIDDEN"
+        case .rateLimited: "RATE_LIMIT_EXCEEDED"
         }
     }
 
@@ -31,6 +41,9 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .missingIdempotencyKey: "an idempotency key is required"
         case .unavailable(let reason): reason
         case .internalFailure: "internal error; the log line carries this trace id"
+        case .unauthenticated(let failure): failure.message
+        case .forbidden(let reason): reason
+        case .rateLimited(let refusal): "too many changes from this caller; retry in \(refusal.retryAfterSeconds) s"
         }
     }
 
@@ -47,12 +60,17 @@ public enum ServiceError: Error, Sendable, Hashable {
         case .missingIdempotencyKey: .invalidArgument
         case .unavailable: .unavailable
         case .internalFailure: .internal
+        case .unauthenticated: .unauthenticated
+        case .forbidden: .permissionDenied
+        case .rateLimited: .resourceExhausted
         }
     }
 
     /// Seconds a client should wait before retrying, for the errors where a retry may succeed.
     public var retryAfterSeconds: Int? {
-        errorClass == .unavailable ? 1 : nil
+        if case .domain(.idempotencyKeyLimit(let seconds)) = self { return max(seconds, 1) }
+        if case .rateLimited(let refusal) = self { return refusal.retryAfterSeconds }
+        return errorClass == .unavailable ? 1 : nil
     }
 }
 
@@ -81,7 +99,8 @@ extension DomainError {
         case .eventNotFound, .reservationNotFound: .notFound
         case .eventAlreadyExists, .idempotencyConflict: .alreadyExists
         case .seatUnavailable: .aborted
-        case .reservationExpired, .alreadyConfirmed, .alreadyCancelled, .holdExtensionLimit: .failedPrecondition
+        case .reservationExpired, .alreadyConfirmed, .alreadyCancelled, .holdExtensionLimit, .holdLimitExceeded: .failedPrecondition
+        case .idempotencyKeyLimit: .resourceExhausted
         case .invalid: .invalidArgument
         // Nothing was committed and a retry may well succeed.
         case .storageFailure: .unavailable

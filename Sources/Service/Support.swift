@@ -8,6 +8,9 @@ public final class PerLoop<Value>: @unchecked Sendable {  // element i is used o
     public init(_ values: [Value]) { self.values = values }
 
     public subscript(loop: Int) -> Value { values[loop] }
+
+    /// How many loops there are.
+    public var count: Int { values.count }
 }
 
 /// Whether start-up (migrations, index rebuild, expiry recovery) has finished and the server is not
@@ -23,12 +26,19 @@ public final class Readiness: Sendable {
     public func markDraining() { state.store(2, ordering: .releasing) }
 }
 
-/// Who is calling (API.md, "Authentication and ownership"). With auth off — the only mode so far —
-/// the caller names itself (`X-User-Id`, RPC metadata `x-user-id` or a request's `user_id`), or is
-/// `anonymous`.
+/// Who is calling (API.md, "Authentication and ownership"). With auth off the caller names itself
+/// (`X-User-Id`, RPC metadata `x-user-id` or a request's `user_id`), or is `anonymous`; with auth on
+/// it is the subject of a verified bearer token (`ReservationService.caller`).
 public struct Caller: Sendable, Hashable {
     /// The id reservations are owned by.
     public let userID: UserID
+    /// An authenticated admin: may read and list every caller's reservations.
+    public let isAdmin: Bool
+
+    public init(userID: UserID, isAdmin: Bool = false) {
+        self.userID = userID
+        self.isAdmin = isAdmin
+    }
 
     /// The caller who names nobody.
     public static let anonymous = Caller(userID: "anonymous")
@@ -46,9 +56,14 @@ public struct Caller: Sendable, Hashable {
         else {
             throw .invalid([FieldProblem(field: field, problem: "must be 1-\(idBytesMax) visible characters")])
         }
+        // U+FFFD is what a transport makes of bytes that are not UTF-8 (HPACK strings, for one):
+        // two different byte strings would become the same caller.
+        guard !claimed.unicodeScalars.contains("\u{FFFD}") else {
+            throw .invalid([FieldProblem(field: field, problem: "must be UTF-8")])
+        }
         return Caller(userID: claimed)
     }
 
-    /// Whether this caller may see `reservation` (its owner; admins come with authentication).
-    public func mayRead(_ reservation: Reservation) -> Bool { reservation.userID == userID }
+    /// Whether this caller may see `reservation`: its owner, or an authenticated admin.
+    public func mayRead(_ reservation: Reservation) -> Bool { isAdmin || reservation.userID == userID }
 }

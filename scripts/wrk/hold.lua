@@ -5,6 +5,12 @@ dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 
 local events = {}
 for id in string.gmatch(os.getenv("EVENTS") or "evt_bench_0", "[^,]+") do events[#events + 1] = id end
+-- With TOKENS (a file of bearer tokens, one per line, for bench-0 onwards; AUTH_MODE=jwt) each
+-- caller sends its own token instead of X-User-Id.
+local tokens = {}
+if os.getenv("TOKENS") then
+    for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = "Bearer " .. line end
+end
 local counter = 0
 
 function request()
@@ -13,11 +19,16 @@ function request()
     local event = events[(counter % #events) + 1]
     local quantity = (math.floor(counter / #events) % 2) + 1
     local body = '{"eventId":"' .. event .. '","quantity":' .. quantity .. '}'
-    return wrk.format("POST", "/v1/reservations", {
+    local headers = {
         ["Content-Type"] = "application/json",
         ["Idempotency-Key"] = "k-" .. tag .. "-" .. counter,
-        ["X-User-Id"] = "bench-" .. (counter % 1000),
-    }, body)
+    }
+    if #tokens > 0 then
+        headers["Authorization"] = tokens[(counter % #tokens) + 1]
+    else
+        headers["X-User-Id"] = "bench-" .. (counter % 1000)
+    end
+    return wrk.format("POST", "/v1/reservations", headers, body)
 end
 
 function response(status, headers, body)

@@ -59,11 +59,11 @@ enum ReservationQueries {
     }
 
     /// Every live hold's key and deadline, in deadline order (start-up only; reads the partial index).
-    static func liveHolds(_ connection: SQLiteConnection, _ body: (_ key: Int64, _ deadlineMs: Int64) -> Void) throws {
+    static func liveHolds(_ connection: SQLiteConnection, _ body: (_ key: Int64, _ deadlineMs: Int64, _ owner: String) -> Void) throws {
         try connection.withStatement(
-            "SELECT key, hold_expires_at_ms FROM reservations WHERE status = 'HOLD' ORDER BY hold_expires_at_ms"
+            "SELECT key, hold_expires_at_ms, user_id FROM reservations WHERE status = 'HOLD' ORDER BY hold_expires_at_ms"
         ) { statement in
-            while try statement.step() { body(statement.int64(0), statement.int64(1)) }
+            while try statement.step() { body(statement.int64(0), statement.int64(1), statement.string(2)) }
         }
     }
 

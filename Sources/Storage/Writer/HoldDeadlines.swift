@@ -18,6 +18,10 @@ struct HoldDeadlines {
     /// Holds whose timer fired and that are still live: key → deadline.
     private var fired: [Int64: Int64] = [:]
     private var firedScratch: [Int64] = []
+    /// Who made each live hold (when tracked with an owner), and live holds per owner, for the
+    /// per-caller hold limit.
+    private var owners: [Int64: String] = [:]
+    private var liveByOwner: [String: Int] = [:]
     private let originMs: Int64
     let tickMilliseconds: Int64
 
@@ -43,9 +47,16 @@ struct HoldDeadlines {
         live[key]?.deadlineMs
     }
 
-    /// Starts tracking hold `key`.
-    mutating func track(key: Int64, deadlineMs: Int64) {
+    /// Live holds tracked for `owner`.
+    func liveHolds(of owner: String) -> Int { liveByOwner[owner] ?? 0 }
+
+    /// Who made hold `key`, when it is live and was tracked with an owner.
+    func owner(of key: Int64) -> String? { owners[key] }
+
+    /// Starts tracking hold `key`, made by `owner` (empty: not counted per owner).
+    mutating func track(key: Int64, deadlineMs: Int64, owner: String = "") {
         if let previous = live[key] { wheel.cancel(previous.timer) }
+        if !owner.isEmpty, owners.updateValue(owner, forKey: key) == nil { liveByOwner[owner, default: 0] += 1 }
         fired[key] = nil
         let timer = wheel.schedule(deadlineNanoseconds: nanoseconds(deadlineMs), payload: key)
         live[key] = (deadlineMs, timer)
@@ -56,6 +67,10 @@ struct HoldDeadlines {
     mutating func untrack(key: Int64) -> Int64? {
         guard let entry = live.removeValue(forKey: key) else { return nil }
         wheel.cancel(entry.timer)
+        if let owner = owners.removeValue(forKey: key) {
+            let left = (liveByOwner[owner] ?? 1) - 1
+            liveByOwner[owner] = left > 0 ? left : nil
+        }
         fired[key] = nil
         return entry.deadlineMs
     }

@@ -13,7 +13,8 @@ import Reservations
 /// SipHash with a per-process random seed, so clients cannot aim keys at one another's slots). An
 /// open-addressing table maps digests to the row's `seq` (12 bytes a slot, 35–70% full), and a
 /// chunked queue of the stored rows in `seq` order keeps each row's `seq`, expiry and digest for the
-/// purge (24 bytes): 41–58 bytes a key in all, whatever the number of keys. A digest names a scope only probably, so the writer
+/// purge (24 bytes), and another its caller's 4-byte tag for the per-caller bound: 45–62 bytes a
+/// key in all, whatever the number of keys. A digest names a scope only probably, so the writer
 /// reads the row (a rowid lookup it needs anyway, for the fingerprint and response) and compares
 /// its scope before it replays anything; two scopes with one digest simply both have entries.
 ///
@@ -43,6 +44,10 @@ struct IdempotencyIndex {
     private var table = DigestTable()
     /// Every row still in the table, oldest first.
     private var rows = ChunkedQueue<Row>()
+    /// Beside each row, its caller's tag (`callerTag(of:)`), for the per-caller bound.
+    private var callerTags = ChunkedQueue<UInt32>()
+    /// Entries per caller tag (expired ones count until purged, as for `count`).
+    private var perCaller: [UInt32: Int32] = [:]
 
     /// The largest `seq` ever added, so `nextSeq` never goes back even when `rows` empties.
     private var lastSeq: Int64 = 0
@@ -56,6 +61,29 @@ struct IdempotencyIndex {
         return value == 0 ? 1 : value
     }
 
+    /// The tag a scope's caller is counted under: 32 bits of a digest of the scope's part before its
+    /// first NUL (`IdempotencyKeys` puts the caller there). Two callers share a tag with a chance of
+    /// one in four billion, and then share a count.
+    static func callerTag(of scope: String) -> UInt32 {
+        var hasher = Hasher()
+        var scope = scope
+        scope.withUTF8 { bytes in
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[0..<end])))
+        }
+        return UInt32(truncatingIfNeeded: hasher.finalize())
+    }
+
+    /// Entries held for the caller of `scope` (expired ones count until purged, as for `count`).
+    func count(forCallerOf scope: String) -> Int {
+        Int(perCaller[Self.callerTag(of: scope)] ?? 0)
+    }
+
+    private mutating func countEntry(tag: UInt32, by change: Int32) {
+        let total = (perCaller[tag] ?? 0) + change
+        perCaller[tag] = total > 0 ? total : nil
+    }
+
     /// Entries held in memory (expired ones count until purged).
     var count: Int { table.count }
 
@@ -63,7 +91,7 @@ struct IdempotencyIndex {
     var storedRows: Int { rows.count }
 
     /// Bytes the index holds in memory for its entries and rows (capacity, not just what is used).
-    var memoryBytes: Int { table.memoryBytes + rows.capacity * MemoryLayout<Row>.stride }
+    var memoryBytes: Int { table.memoryBytes + rows.capacity * MemoryLayout<Row>.stride + callerTags.capacity * 4 }
 
     /// The live entries that may be `scope`'s (their digest matches), newest first: usually none
     /// or one. The caller tells them apart by the stored row's scope.
@@ -96,6 +124,9 @@ struct IdempotencyIndex {
         precondition(rows.last.map { $0.seq < seq } ?? true, "idempotency rows out of sequence order")
         let digest = Self.digest(of: scope)
         rows.append(Row(seq: seq, expiresAtMs: expiresAtMs, digest: digest))
+        let tag = Self.callerTag(of: scope)
+        callerTags.append(tag)
+        countEntry(tag: tag, by: 1)
         lastSeq = seq
         table.insert(digest: digest, seq: seq)
     }
@@ -104,6 +135,7 @@ struct IdempotencyIndex {
     mutating func undoInsert() {
         precondition(!rows.isEmpty, "no idempotency row to undo")
         let row = rows.removeLast()
+        countEntry(tag: callerTags.removeLast(), by: -1)
         table.remove(digest: row.digest, seq: row.seq)
     }
 
@@ -114,8 +146,13 @@ struct IdempotencyIndex {
         let live = expiresAtMs > nowMs
         let digest = live ? Self.digest(of: scope) : 0
         rows.append(Row(seq: seq, expiresAtMs: expiresAtMs, digest: digest))
+        let tag = live ? Self.callerTag(of: scope) : 0
+        callerTags.append(tag)
         lastSeq = seq
-        if live { table.insert(digest: digest, seq: seq) }
+        if live {
+            table.insert(digest: digest, seq: seq)
+            countEntry(tag: tag, by: 1)
+        }
     }
 
     /// The `seq` the next inserted row takes: one past the newest row ever added in this process.
@@ -148,9 +185,12 @@ struct IdempotencyIndex {
         precondition(count <= rows.count, "purging more idempotency rows than are stored")
         for position in rows.startIndex..<rows.startIndex + count {
             let row = rows[position]
-            if row.digest != 0 { table.remove(digest: row.digest, seq: row.seq) }
+            guard row.digest != 0 else { continue }
+            table.remove(digest: row.digest, seq: row.seq)
+            countEntry(tag: callerTags[position], by: -1)
         }
         rows.removeFirst(count)
+        callerTags.removeFirst(count)
     }
 }
 

@@ -61,6 +61,10 @@ extension WriterEngine {
             throw problems.isEmpty ? DomainError.eventNotFound : DomainError.invalid(problems)
         }
         let event = live.event
+        // API.md, "Limits per caller": decided here, where every live hold is known (a business
+        // outcome, stored for idempotency like a lost race for seats).
+        let holdsMax = configuration.liveHoldsPerCallerMax
+        if holdsMax > 0, deadlines.liveHolds(of: request.userID) >= holdsMax { throw DomainError.holdLimitExceeded }
         let plan = try ReservationRules.hold(
             request, in: event, index: live.index, maxQuantity: configuration.maxHoldQuantity,
             id: configuration.ids.next(prefix: IDGenerator.Prefix.reservation, nowMs: nowMs), nowMs: nowMs)
@@ -79,7 +83,7 @@ extension WriterEngine {
             throw breach("seat index refused to hold \(reservation.seatIDs) for \(reservation.id) after SQL held them")
         }
         onUndo { live.index.release(plan.seats) }
-        trackHold(key: key, deadlineMs: reservation.holdExpiresAtMs)
+        trackHold(key: key, deadlineMs: reservation.holdExpiresAtMs, owner: reservation.userID)
         return .held(reservation, event)
     }
 
@@ -131,7 +135,7 @@ extension WriterEngine {
         }
         try appendOutbox(.reservationExtended, reservation, traceparent: request.traceparent, nowMs: nowMs)
         untrackHold(key: row.key)
-        trackHold(key: row.key, deadlineMs: reservation.holdExpiresAtMs)
+        trackHold(key: row.key, deadlineMs: reservation.holdExpiresAtMs, owner: reservation.userID)
         return .extended(reservation, previousDeadlineMs: row.reservation.holdExpiresAtMs)
     }
 
@@ -183,8 +187,9 @@ extension WriterEngine {
                 // the idle writer would wake for it forever.
                 for key in deadlines.removeDue(atOrBefore: nowMs) {
                     _ = breach("hold key \(key) was tracked as due but storage has no due HOLD with that key")
+                    let owner = deadlines.owner(of: key) ?? ""
                     if let deadline = deadlines.untrack(key: key) {
-                        onUndo { [unowned self] in self.deadlines.track(key: key, deadlineMs: deadline) }
+                        onUndo { [unowned self] in self.deadlines.track(key: key, deadlineMs: deadline, owner: owner) }
                     }
                 }
                 return (expired, true)
@@ -210,8 +215,8 @@ extension WriterEngine {
 
     /// Loads every live hold's deadline (start-up).
     func loadLiveHolds() throws {
-        try ReservationQueries.liveHolds(connection) { key, deadline in
-            deadlines.track(key: key, deadlineMs: deadline)
+        try ReservationQueries.liveHolds(connection) { key, deadline, owner in
+            deadlines.track(key: key, deadlineMs: deadline, owner: owner)
         }
     }
 
@@ -343,14 +348,15 @@ extension WriterEngine {
     }
 
     /// Starts tracking a new hold's deadline (reversibly).
-    private func trackHold(key: Int64, deadlineMs: Int64) {
-        deadlines.track(key: key, deadlineMs: deadlineMs)
+    private func trackHold(key: Int64, deadlineMs: Int64, owner: String) {
+        deadlines.track(key: key, deadlineMs: deadlineMs, owner: owner)
         onUndo { [unowned self] in self.deadlines.untrack(key: key) }
     }
 
     /// Stops tracking a hold that ended (reversibly).
     private func untrackHold(key: Int64) {
+        let owner = deadlines.owner(of: key) ?? ""
         guard let deadline = deadlines.untrack(key: key) else { return }
-        onUndo { [unowned self] in self.deadlines.track(key: key, deadlineMs: deadline) }
+        onUndo { [unowned self] in self.deadlines.track(key: key, deadlineMs: deadline, owner: owner) }
     }
 }

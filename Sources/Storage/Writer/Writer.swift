@@ -84,6 +84,11 @@ public final class Writer: CommandSink, Sendable {
         /// stored keys and commands without a claim still run. Expired entries count until the purge
         /// removes them. Default 16,000,000.
         public var idempotencyEntriesMax: Int
+        /// Most of those entries one caller may hold; beyond it that caller's new keys are refused
+        /// with `idempotencyKeyLimit` (429) while every other caller's still work. Default 100,000.
+        public var idempotencyEntriesPerCallerMax = 100_000
+        /// Live holds one caller may have at once; a further hold is `holdLimitExceeded`. 0 = no limit.
+        public var liveHoldsPerCallerMax = 0
         /// Most expired idempotency rows one batch deletes (oldest first), so a purge never makes a
         /// batch long. Default 1,000, which outpaces the default batch limit of 512 inserts.
         public var idempotencyPurgeLimit: Int

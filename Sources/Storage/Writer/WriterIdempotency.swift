@@ -41,6 +41,13 @@ extension WriterEngine {
                 tally.refusals += 1
                 return .answered(Delivery(command.render(.failed(.storageFailure))), storable: false)
             }
+            // One caller must not spend the bound for everyone (say, with stored 404s of made-up
+            // ids): beyond its own share it is refused, and only it.
+            guard idempotency.count(forCallerOf: claim.scope) < configuration.idempotencyEntriesPerCallerMax else {
+                tally.refusals += 1
+                let seconds = Int((configuration.idempotencyTTLMilliseconds + 999) / 1000)
+                return .answered(Delivery(command.render(.failed(.idempotencyKeyLimit(retryAfterSeconds: seconds)))), storable: false)
+            }
             return nil
         }
         guard row.fingerprint == claim.fingerprint else {
