@@ -31,6 +31,7 @@ public final class RESTAPI: Sendable {
         do {
             try service.ensureReady()
             let caller = try caller(context)
+            context.caller = caller.userID
             return try body(&context, caller)
         } catch let error as ServiceError {
             if case .internalFailure(let detail) = error {

@@ -287,7 +287,10 @@ final class HTTPConnectionHandler: ConnectionHandler {
             var context = RequestContext(bytes: bytes, head: head, body: body, parameters: parameters, route: route,
                                          connection: connection, loopState: loopState,
                                          receivedAtMilliseconds: connection.loop.wallMilliseconds, traceID: record.traceID)
-            switch route.handler(&context) {
+            let result = route.handler(&context)
+            // The access log names the caller the handler established (a token's subject), when it did.
+            if record.user != nil, let caller = context.caller { record.user = caller }
+            switch result {
             case .respond(let response):
                 write(response, keepAlive: keepAlive && !response.closeConnection, isHead: isHead)
             case .deferred:

@@ -126,6 +126,9 @@ public struct RequestContext {
     let loopState: LoopState
     /// Set once `deferResponse` handed out a promise.
     var promised = false
+    /// Who is calling, once the handler knows (for the access log, which otherwise shows the
+    /// `X-User-Id` header as sent): with authentication on, the token's subject.
+    public var caller: String?
     private let cachedTraceID: TraceID
 
     init(bytes: UnsafeRawBufferPointer, head: RequestHead, body: UnsafeRawBufferPointer, parameters: PathParameters, route: Route,

@@ -200,6 +200,20 @@ def test_admins_and_ownership_over_rest(server):
     assert call(srv, "POST", f"/v1/reservations/{rid}/confirm", alice, {"paymentIntentId": "p"}).status_code == 200
 
 
+def test_the_access_log_names_the_tokens_subject(server):
+    srv = start_hs(server)
+    assert hold(srv, hs("alice")).status_code == 201
+    assert call(srv, "GET", "/v1/reservations", hs("carol")).status_code == 200
+
+    def users():
+        return {(line["route"], line["user"]) for line in srv.log_lines() if line.get("msg") == "access"}
+    deadline = time.monotonic() + 5
+    while not {("/v1/reservations", "alice")} <= users() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ("/v1/reservations", "alice") in users() and ("/v1/reservations", "carol") in users(), users()
+    assert all(user != "anonymous" for route, user in users() if route.startswith("/v1/")), users()
+
+
 def test_the_outbox_is_for_admins(server):
     srv = start_hs(server)
     alice, admin = hs("alice"), hs("root", roles=["admin"])
