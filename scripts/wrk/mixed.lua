@@ -1,5 +1,6 @@
 -- A mixed, steady load for scripts/soak.sh: holds (best available, 1-2 seats, a unique
--- Idempotency-Key that also travels as the reservationToken), and for each 201 one follow-up —
+-- Idempotency-Key that also travels as the reservationToken, from 500 callers per wrk thread, so
+-- no caller comes near the per-caller limits), and for each 201 one follow-up (by its owner) —
 -- confirm, cancel, extend (60 s) or a read, in turn — while the rest of the holds expire by
 -- themselves (run the server with short holds). One hold in twenty is sent again with its key and
 -- body once its 201 came back: it must replay (`Idempotent-Replayed: true`, the same reservation).
@@ -13,18 +14,20 @@ dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 local events = {}
 for id in string.gmatch(os.getenv("EVENTS") or "evt_bench_0", "[^,]+") do events[#events + 1] = id end
 holds, followups, retries, replays, mismatches = 0, 0, 0, 0, 0  -- globals for done()
-local queue, head, tail = {}, 1, 0      -- reservation ids waiting for a follow-up
+local queue, head, tail = {}, 1, 0      -- {id, user} of holds waiting for a follow-up
 local again, againHead, againTail = {}, 1, 0  -- {key, body, id} of holds to send again
 local bodies = {}                        -- key → body, for holds not yet answered
-local user
+local callers = 500                      -- per thread, as many callers as a real audience spreads over
 
-function init(args)
-    user = "mixed-" .. tag
+-- The caller of hold number n (its key ends in n): the same for its retry and its follow-up.
+local function userOf(n)
+    return "mixed-" .. tag .. "-" .. (n % callers)
 end
 
 local function holdRequest(key, body)
+    local n = tonumber(key:match("-(%d+)$"))
     return wrk.format("POST", "/v1/reservations", {
-        ["Content-Type"] = "application/json", ["Idempotency-Key"] = key, ["X-User-Id"] = user,
+        ["Content-Type"] = "application/json", ["Idempotency-Key"] = key, ["X-User-Id"] = userOf(n),
     }, body)
 end
 
@@ -37,7 +40,7 @@ function request()
         return holdRequest(retry.key, retry.body)
     end
     if head <= tail then
-        local id = queue[head]
+        local id, user = queue[head].id, queue[head].user
         queue[head] = nil
         head = head + 1
         followups = followups + 1
@@ -79,9 +82,10 @@ function response(status, headers, body)
         bodies[key] = nil
         return
     end
+    local n = tonumber(key:match("-(%d+)$"))
     tail = tail + 1
-    queue[tail] = id
-    if tonumber(key:match("-(%d+)$")) % 20 == 0 then
+    queue[tail] = { id = id, user = userOf(n) }
+    if n % 20 == 0 then
         againTail = againTail + 1
         again[againTail] = { key = key, body = bodies[key] }
         bodies[key] = id  -- what the replay must name
