@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "ReservationsTests", dependencies: ["Reservations", "Timing"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Reservations"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Reservations", "Timing", "CSQLite", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing", "Auth", "Crypto", "Bytes"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Reservations", "Timing", "Auth", "Crypto", "Bytes", "TestSupport"]),
         // ReflectionFixtures.swift is written by Tests/ProtobufTests/make-fixtures.py.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Protobuf", "Service", "Reservations", "Crypto"]),
         .testTarget(name: "ConnectTests", dependencies: ["Connect", "RPC", "Service", "Storage", "Protobuf", "Reservations", "EventLoop", "HTTPServer", "TestSupport"]),

@@ -49,7 +49,6 @@ public final class WebhookRelay: @unchecked Sendable {
         var delivered: [Int64] = []
         /// Dead events not yet handed to the writer.
         var dead: [(sequence: Int64, attempts: Int, reason: String)] = []
-        var random = SplitMix(seed: UInt64(truncatingIfNeeded: SystemClock().monotonicNanoseconds()))
     }
 
     public let configuration: Configuration
@@ -163,7 +162,8 @@ public final class WebhookRelay: @unchecked Sendable {
         let nowWallMs = clock.wallMilliseconds()
         let deadReason: String? = lock.withLock {
             var item = item
-            let random = Double(state.random.next() >> 11) / Double(UInt64(1) << 53)
+            // The jitter: once per failed attempt, so the system generator's cost does not matter.
+            let random = Double.random(in: 0..<1)
             let failures = item.attempts + 1
             let decision = configuration.policy.decide(attempt, failures: failures, random: random)
             metrics?.attempt(DeliveryPolicy.resultLabel(attempt))
@@ -296,20 +296,5 @@ private final class RelayMetrics: Sendable {
     func delivered(lagSeconds: Double) {
         deliveredTotal.increment(shard: shard)
         lag.observe(shard: shard, max(lagSeconds, 0))
-    }
-}
-
-/// A small fast random source for the backoff jitter.
-struct SplitMix {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,6 +2,7 @@ import Auth
 import Crypto
 import Bytes
 import Reservations
+import TestSupport
 import Testing
 import Timing
 
@@ -38,25 +39,13 @@ import Timing
         #expect(limiter.take(identity: 0xDEAD_BEEF, nowNanoseconds: second) != nil)
         // 100,000 other callers, each once: the table does not grow (it cannot), and evictions pick
         // fuller buckets over the busy caller's empty one.
-        var random = SplitMix(seed: 1)
+        var random = SeededGenerator(seed: 1)
         for _ in 0..<100_000 { _ = limiter.take(identity: random.next(), nowNanoseconds: second) }
         #expect(limiter.slotCount == 4096)
         #expect(limiter.take(identity: 0xDEAD_BEEF, nowNanoseconds: second) != nil, "the empty bucket was forgotten")
     }
 }
 
-/// A small deterministic generator for identities.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private struct NoWrites: CommandSink {
     func submit(_ command: WriteCommand) -> Bool { true }
