@@ -26,7 +26,7 @@ public final class OutboxFeed: @unchecked Sendable {
     private struct Waiter {
         let after: Int64
         let limit: Int
-        /// Loop-clock (monotonic) ms when it answers with no events.
+        /// Wall-clock ms when it answers with no events.
         let deadlineMs: Int64
         let answer: ([OutboxRecord]) -> Void
     }
@@ -111,7 +111,7 @@ public final class OutboxFeed: @unchecked Sendable {
     }
 
     /// Parks a request on `loop` until an event after `after` is committed (then `answer` gets up
-    /// to `limit` of them) or `deadlineMs` on the loop's clock passes (then `answer` gets none).
+    /// to `limit` of them) or the wall clock passes `deadlineMs` (then `answer` gets none).
     /// False when the loop holds `waitersPerLoopMax` already. The caller has read once and found
     /// nothing; a commit racing with that read is caught, since the version is taken first.
     public func wait(loop: Int, after: Int64, limit: Int, deadlineMs: Int64, seenVersion: UInt64,
@@ -148,10 +148,12 @@ public final class OutboxFeed: @unchecked Sendable {
     }
 
     /// Serves `loop`'s waiters and streams: new events, deadlines, heartbeats. Called from the
-    /// loop's before-sleep hook; `nowMs` is the loop's monotonic clock.
-    public func loopWillSleep(loop: Int, nowMs: Int64) {
+    /// loop's before-sleep hook; `nowMs` is the wall clock in ms, read only when needed.
+    public func loopWillSleep(loop: Int, nowMs readNow: @autoclosure () -> Int64) {
         let feed = loops[loop]
         guard !feed.waiters.isEmpty || !feed.streams.isEmpty else { return }
+        // The clock is read only by a loop that has someone waiting.
+        let nowMs = readNow()
         let current = version.load(ordering: .acquiring)
         let changed = current != feed.seenVersion || feed.behind
         feed.seenVersion = current
