@@ -207,8 +207,10 @@ def test_the_access_log_names_the_tokens_subject(server):
 
     def users():
         return {(line["route"], line["user"]) for line in srv.log_lines() if line.get("msg") == "access"}
+    # Access lines reach the log through its own thread: wait for both.
+    expected = {("/v1/reservations", "alice"), ("/v1/reservations", "carol")}
     deadline = time.monotonic() + 5
-    while not {("/v1/reservations", "alice")} <= users() and time.monotonic() < deadline:
+    while not expected <= users() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ("/v1/reservations", "alice") in users() and ("/v1/reservations", "carol") in users(), users()
     assert all(user != "anonymous" for route, user in users() if route.startswith("/v1/")), users()
