@@ -96,7 +96,8 @@ def test_long_poll_returns_within_50ms_of_a_commit(server):
     srv = server(demo=True)
     after = all_events(srv)[-1]["sequence"]
     best = None
-    for attempt in range(3):
+    # The best of five tries: a shared CI machine may deschedule any one of them.
+    for attempt in range(5):
         result = {}
 
         def poll():
