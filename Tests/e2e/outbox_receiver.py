@@ -95,7 +95,10 @@ class Receiver:
         self.server.server_close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def reserved_port() -> socket.socket:
+    """A socket bound to a free loopback port but not listening: connecting to it is refused, and
+    no other server (nor a client's own ephemeral port) can take the port while it stays open.
+    Close it right before a receiver binds the port (`sock.getsockname()[1]`)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from conftest import assert_error, unique
-from outbox_receiver import Answer, Receiver, free_port
+from outbox_receiver import Answer, Receiver, reserved_port
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02, message: str = "condition"):
@@ -256,10 +256,17 @@ def test_webhook_retries_5xx_timeouts_and_refused_connections(server, receivers)
     assert slow.requests[0].status is None and metric(srv2, "outbox_delivery_attempts_total", 'result="timeout"') >= 1
 
     # Nobody listening yet: connection errors are retried until the receiver comes up.
-    port = free_port()
+    placeholder = reserved_port()
+    port = placeholder.getsockname()[1]
     srv3 = server(demo=True, args=["--outbox-webhook-url", f"http://127.0.0.1:{port}/events"])
-    wait_until(lambda: metric(srv3, "outbox_delivery_attempts_total", 'result="connection_error"') >= 1,
-               message="a refused connection")
+    try:
+        wait_until(lambda: metric(srv3, "outbox_delivery_attempts_total", 'result="connection_error"') >= 1,
+                   message="a refused connection")
+    except AssertionError as e:
+        seen = [line for line in srv3.get("/metrics").text.splitlines() if line.startswith("outbox_")]
+        raise AssertionError(f"{e}\n" + "\n".join(seen) + "\n" + srv3.log_tail()) from None
+    finally:
+        placeholder.close()
     late = receivers(port=port)
     wait_until(lambda: len(late.delivered()) >= 1, timeout=15, message="delivered once the receiver is up")
     wait_until(lambda: metric(srv3, "outbox_backlog") == 0, message="backlog 0")
